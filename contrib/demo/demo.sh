@@ -1,0 +1,85 @@
+#!/bin/bash
+# The main job on an embedded default: installs the build dependencies,
+# builds maildesk, and runs it on a demo site under ./demo/ with a SQLite
+# file and a local SMTP sink (Postfix's smtp-sink) that stores outgoing
+# mail under demo/outgoing/.  Feeds example messages through
+# `maildesk deliver`, runs `maildesk send`, and prints the tickets and
+# where the acknowledgements landed.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+bash scripts/install-deps.sh
+[ -x configure ] || autoreconf -fi
+mkdir -p build/plain
+(cd build/plain && { [ -f Makefile ] || "$top/configure" -q; } && make -j2 -s >/dev/null)
+MD=$top/build/plain/maildesk
+
+DEMO=$top/demo
+rm -rf "$DEMO"
+mkdir -p "$DEMO/outgoing"
+chmod 777 "$DEMO/outgoing"
+PORT=${MAILDESK_DEMO_PORT:-2526}
+cat >"$DEMO/maildesk.conf" <<CONF
+[maildesk]
+database = maildesk.db
+secret_file = secret
+hostname = help.example.com
+templates = $top/templates
+site_name = Example Support
+send_after_deliver = no
+
+[smtp]
+url = smtp://127.0.0.1:$PORT
+starttls = never
+
+[queue support]
+address = support@example.com
+CONF
+export MAILDESK_CONFIG=$DEMO/maildesk.conf
+
+user=
+[ "$(id -u)" = 0 ] && user="-u nobody"
+/usr/sbin/smtp-sink $user -d "$DEMO/outgoing/%M." "127.0.0.1:$PORT" 10 &
+SINK=$!
+trap 'kill $SINK 2>/dev/null' EXIT
+
+"$MD" init
+deliver() { # deliver FILE SENDER [RECIPIENT]
+	local rc=0
+	"$MD" deliver --sender "$2" --recipient "${3:-support@example.com}" <"$1" || rc=$?
+	printf '  %-28s from %-22s exit %d\n' "$(basename "$1")" "$2" "$rc"
+}
+M=$top/contrib/demo/messages
+echo "Delivering example messages:"
+deliver "$M/1-en-question.eml" ann@example.org
+deliver "$M/2-ru-question.eml" ivan@example.ru
+deliver "$M/3-lv-question.eml" janis@example.lv
+# the customer answers the acknowledgement: In-Reply-To its Message-ID,
+# sent to its signed Reply-To address
+ACK=$(sqlite3 "$DEMO/maildesk.db" "SELECT message_id FROM messages WHERE ticket_id = 1 AND direction = 'out'")
+REPLYTO=$(sqlite3 "$DEMO/maildesk.db" "SELECT cast(raw AS TEXT) FROM messages WHERE ticket_id = 1 AND direction = 'out'" |
+	sed -n 's/^Reply-To: *<\{0,1\}\([^>]*\)>\{0,1\}.*/\1/p' | tr -d '\r')
+sed -e "s/^Subject: .*/Subject: Re: [#1] Printer prints blank pages/" \
+    -e "s/^Message-ID: .*/Message-ID: <demo-en-2@example.org>\nIn-Reply-To: <$ACK>/" \
+    -e "s/^To: .*/To: $REPLYTO/" "$M/1-en-question.eml" >"$DEMO/4-reply.eml"
+printf '\nThe toner was empty, sorry. It works now.\n' >>"$DEMO/4-reply.eml"
+deliver "$DEMO/4-reply.eml" ann@example.org "$REPLYTO"
+echo "  (duplicate redelivery of the first message:)"
+deliver "$M/1-en-question.eml" ann@example.org
+deliver "$M/5-autoreply.eml" bob@example.com
+
+echo
+echo "Sending the outbox to the local sink (smtp://127.0.0.1:$PORT):"
+"$MD" send --once
+sleep 0.5
+echo
+"$MD" ticket list
+echo
+echo "Acknowledgements landed in $DEMO/outgoing/:"
+for f in "$DEMO"/outgoing/*; do
+	[ -f "$f" ] || continue
+	printf '  %s  to %s  %s\n' "$(basename "$f")" "$(sed -n 's/^X-Rcpt-Args: //p' "$f")" \
+		"$(grep -m1 '^Subject:' "$f")"
+done
+echo
+echo "Read one:   cat demo/outgoing/<file>     A ticket:   $MD -c $DEMO/maildesk.conf ticket show 1"

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what maildesk needs to build and test, from Debian 12's packages.
+# Safe to run again: it does nothing when everything is installed.
+set -eu
+
+PACKAGES="build-essential autoconf automake pkg-config
+libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev
+libetpan-dev libjson-glib-dev libxml2-dev
+python3 postfix swaks groff-base"
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing:$missing"
+# Postfix must not ask questions nor start a system instance of its own
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,186 @@
+/*
+ * cmd_deliver.c - maildesk deliver: the Postfix pipe(8) entry point.
+ *
+ * Reads one message from stdin, runs the intake pipeline, and exits 0
+ * only after the commit.  On failure it prints one "4.x.x reason" line
+ * (Postfix uses it as the status) and exits with a sysexits code from
+ * status.c.  A tempfail tells the customer nothing: Postfix keeps the
+ * message and retries.  After a commit that queued mail it may start
+ * `maildesk send` in the background, detached so Postfix does not wait.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "intake.h"
+#include "log.h"
+
+/* Postfix reads our output; a tempfail line must start with 4.x.x. */
+static int
+finish(MdStatus st, const char *reason)
+{
+	if (st != MD_OK)
+		printf("%s %s\n", status_enhanced_code(st), reason);
+	fflush(stdout);
+	return status_exit_code(st);
+}
+
+/*
+ * Reads stdin into one buffer: the only copy of the message maildesk
+ * keeps (parse and store work on it in place).
+ */
+static MdStatus
+read_message(gint64 limit, GByteArray **raw_r, gboolean *too_big_r)
+{
+	GByteArray *buf = g_byte_array_sized_new(64 * 1024);
+	guint8 chunk[64 * 1024];
+
+	*too_big_r = FALSE;
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("reading the message: %s", g_strerror(errno));
+			g_byte_array_unref(buf);
+			return MD_TEMPFAIL;
+		}
+		if ((gint64)buf->len + n > limit) {
+			*too_big_r = TRUE;
+			g_byte_array_unref(buf);
+			return MD_OK;
+		}
+		g_byte_array_append(buf, chunk, (guint)n);
+	}
+	*raw_r = buf;
+	return MD_OK;
+}
+
+/* Starts `maildesk -c CONFIG send --once --if-idle`, fully detached. */
+static void
+kick_sender(const MdGlobal *g)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_warning("cannot start send: %s", g_strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		/* reap the intermediate child; the grandchild is init's */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	{
+		int fd = open("/dev/null", O_RDWR);
+
+		/* Postfix waits for EOF on our output: hold none of it open */
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		/* our own binary, wherever the MTA found it */
+		execl("/proc/self/exe", g->self, "-c", g->config_path, "send", "--once", "--if-idle",
+		      (char *)NULL);
+		_exit(EX_OSERR);
+	}
+}
+
+int
+cmd_deliver(const MdGlobal *g, int argc, char **argv)
+{
+	char *sender = NULL, *recipient = NULL;
+	GOptionEntry entries[] = {
+		{ "sender", 0, 0, G_OPTION_ARG_STRING, &sender, "envelope sender (${sender})", "ADDR" },
+		{ "recipient", 0, 0, G_OPTION_ARG_STRING, &recipient, "envelope recipient (${recipient})",
+		  "ADDR" },
+		{ NULL },
+	};
+	g_autoptr(MdConfig) cfg = NULL;
+	g_autoptr(GByteArray) raw = NULL;
+	g_autofree char *secret_error = NULL;
+	MdIntakeResult res = { 0 };
+	MdStore *store;
+	MdStatus st;
+	GBytes *secret;
+	gboolean too_big;
+	MdEnvelope env;
+	int code;
+
+	/* a dying reader of ours must not kill us before the commit */
+	signal(SIGPIPE, SIG_IGN);
+	if (!commands_parse_options("- take one message on stdin", entries, TRUE, &argc, &argv))
+		return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
+	/* stray arguments mean a master.cf without a recipient limit of 1:
+	 * defer rather than silently drop the other recipients */
+	if (argc > 1) {
+		log_error("deliver: unexpected argument \"%s\": set "
+		          "maildesk_destination_recipient_limit = 1",
+		          argv[1]);
+		return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
+	}
+	if ((cfg = commands_load_config(g, TRUE)) == NULL)
+		return finish(MD_CONFIG, "maildesk: configuration error");
+	if ((secret = conf_read_secret(cfg, &secret_error)) == NULL) {
+		log_error("%s", secret_error);
+		return finish(MD_CONFIG, "maildesk: configuration error");
+	}
+	if ((st = read_message(cfg->max_message_size, &raw, &too_big)) != MD_OK) {
+		g_bytes_unref(secret);
+		return finish(st, "maildesk: cannot read the message");
+	}
+	if (too_big) {
+		g_bytes_unref(secret);
+		log_warning("from=<%s> to=<%s> status=bounced reason=\"message over %" G_GINT64_FORMAT
+		            " bytes\"",
+		            sender ? sender : "", recipient ? recipient : "", cfg->max_message_size);
+		printf("5.3.4 message too big for the helpdesk\n");
+		return EX_DATAERR;
+	}
+	if ((store = commands_open_store(cfg, TRUE, &st)) == NULL) {
+		g_bytes_unref(secret);
+		return finish(st, "maildesk: database unavailable");
+	}
+
+	env.sender = sender;
+	env.recipient = recipient;
+	env.no_ack = FALSE;
+	{
+		MdIntake in = { cfg, store, secret };
+
+		st = intake_message(&in, raw->data, raw->len, &env, &res);
+	}
+	store_close(store);
+	g_bytes_unref(secret);
+	if (st != MD_OK) {
+		g_autofree char *safe = log_safe(res.error);
+
+		log_error("from=<%s> to=<%s> status=deferred reason=\"%s\"", sender ? sender : "",
+		          recipient ? recipient : "", safe);
+		code = finish(st, "maildesk: temporary failure, try again later");
+	} else {
+		if (res.ack_queued && cfg->send_after_deliver)
+			kick_sender(g);
+		code = finish(MD_OK, NULL);
+	}
+	md_intake_result_clear(&res);
+	g_free(sender);
+	g_free(recipient);
+	return code;
+}

@@ -1,0 +1,44 @@
+/*
+ * commands.h - one function per maildesk command, dispatched from main.c.
+ *
+ * Each takes the arguments after the command name (argv[0] is the
+ * command) and the global options, and returns a sysexits(3) code.
+ */
+#ifndef MD_COMMANDS_H
+#define MD_COMMANDS_H
+
+#include <glib.h>
+
+#include "conf.h"
+#include "status.h"
+#include "store.h"
+
+typedef struct {
+	const char *config_path;
+	gboolean verbose;
+	const char *self; /* path of our own binary, for deliver's send kick */
+} MdGlobal;
+
+int cmd_init(const MdGlobal *g, int argc, char **argv);
+int cmd_deliver(const MdGlobal *g, int argc, char **argv);
+int cmd_send(const MdGlobal *g, int argc, char **argv);
+int cmd_ticket(const MdGlobal *g, int argc, char **argv);
+int cmd_check_config(const MdGlobal *g, int argc, char **argv);
+
+/*
+ * Shared start-up of the commands that need the configuration: loads it,
+ * reports every problem (to stderr, or only to the log when quiet: the
+ * deliver command's output is read by the MTA, whose status line must
+ * come first).  Returns NULL on any problem (the caller exits EX_CONFIG).
+ */
+MdConfig *commands_load_config(const MdGlobal *g, gboolean quiet);
+
+/* Opens the database of cfg and checks its schema; NULL with *status_r. */
+MdStore *commands_open_store(const MdConfig *cfg, gboolean quiet, MdStatus *status_r);
+
+/* Parses the options of one command; FALSE after reporting the problem
+ * (to stderr, or only to the log when quiet). */
+gboolean commands_parse_options(const char *usage, GOptionEntry *entries, gboolean quiet, int *argc,
+                                char ***argv);
+
+#endif

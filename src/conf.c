@@ -1,0 +1,575 @@
+/*
+ * conf.c - maildesk.conf reader and validator.
+ *
+ * GKeyFile does the parsing; we only scan the file once more for line
+ * numbers, because GKeyFile does not keep them and an admin needs them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+typedef struct {
+	const char *path;
+	GHashTable *lines; /* "group\nkey" or "group\n" -> line number */
+	GPtrArray *problems;
+} Loader;
+
+static const char *const known_maildesk_keys[] = {
+	"database", "secret_file", "hostname", "templates", "default_language", "site_name",
+	"fallback_charsets", "subject_tag_prefix", "reopen_days", "busy_timeout",
+	"send_after_deliver", NULL
+};
+static const char *const known_limits_keys[] = {
+	"autoreply_per_hour", "max_message_size", "max_mime_depth", "max_parts", NULL
+};
+static const char *const known_sla_keys[] = { "default_resolution", NULL };
+static const char *const known_smtp_keys[] = {
+	"url", "starttls", "username", "password_file", "helo", "timeout", "verify_tls",
+	"retry_base", "retry_max", "give_up_after", NULL
+};
+static const char *const known_queue_keys[] = { "address", "lead", "language", NULL };
+static const char *const known_agent_keys[] = {
+	"address", "name", "queues", "max_open", "lead", NULL
+};
+
+static void
+scan_lines(Loader *ld, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *group = g_strdup("");
+
+	for (int i = 0; lines[i] != NULL; i++) {
+		char *line = g_strstrip(lines[i]);
+		char *eq;
+
+		if (*line == '[') {
+			char *end = strchr(line, ']');
+
+			if (end != NULL) {
+				g_free(group);
+				group = g_strndup(line + 1, end - line - 1);
+				g_hash_table_insert(ld->lines, g_strdup_printf("%s\n", group),
+				                    GINT_TO_POINTER(i + 1));
+			}
+		} else if (*line != '#' && *line != ';' && (eq = strchr(line, '=')) != NULL) {
+			g_autofree char *key = g_strstrip(g_strndup(line, eq - line));
+
+			g_hash_table_insert(ld->lines, g_strdup_printf("%s\n%s", group, key),
+			                    GINT_TO_POINTER(i + 1));
+		}
+	}
+}
+
+static void G_GNUC_PRINTF(4, 5)
+problem(Loader *ld, const char *group, const char *key, const char *fmt, ...)
+{
+	g_autofree char *lookup = g_strdup_printf("%s\n%s", group, key ? key : "");
+	int line = GPOINTER_TO_INT(g_hash_table_lookup(ld->lines, lookup));
+	g_autofree char *what = NULL;
+	va_list ap;
+
+	if (line == 0) {
+		g_autofree char *glookup = g_strdup_printf("%s\n", group);
+		line = GPOINTER_TO_INT(g_hash_table_lookup(ld->lines, glookup));
+	}
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(ld->problems, g_strdup_printf("%s:%d: [%s]%s%s: %s", ld->path, line, group,
+	                                              key ? " " : "", key ? key : "", what));
+}
+
+static char *
+get_string(Loader *ld, GKeyFile *kf, const char *group, const char *key, const char *def)
+{
+	g_autoptr(GError) error = NULL;
+	char *value = g_key_file_get_string(kf, group, key, &error);
+
+	if (value == NULL)
+		return g_strdup(def);
+	g_strstrip(value);
+	return value;
+}
+
+static char *
+get_path(Loader *ld, GKeyFile *kf, const char *group, const char *key, const char *def)
+{
+	g_autofree char *value = get_string(ld, kf, group, key, def);
+	g_autofree char *dir = NULL;
+
+	if (value == NULL || *value == '\0' || g_path_is_absolute(value))
+		return g_steal_pointer(&value);
+	dir = g_path_get_dirname(ld->path);
+	return g_build_filename(dir, value, NULL);
+}
+
+static gint64
+get_int(Loader *ld, GKeyFile *kf, const char *group, const char *key, gint64 def, gint64 min,
+        gint64 max)
+{
+	g_autofree char *value = get_string(ld, kf, group, key, NULL);
+	char *end;
+	gint64 n;
+
+	if (value == NULL)
+		return def;
+	errno = 0;
+	n = g_ascii_strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < min || n > max) {
+		problem(ld, group, key, "\"%s\" is not a whole number from %" G_GINT64_FORMAT
+		        " to %" G_GINT64_FORMAT, value, min, max);
+		return def;
+	}
+	return n;
+}
+
+static gint64
+get_duration(Loader *ld, GKeyFile *kf, const char *group, const char *key, gint64 def)
+{
+	g_autofree char *value = get_string(ld, kf, group, key, NULL);
+	gint64 n;
+
+	if (value == NULL)
+		return def;
+	if (!conf_parse_duration(value, &n)) {
+		problem(ld, group, key, "\"%s\" is not a duration such as 90s, 30m, 4h, 2d or 1w",
+		        value);
+		return def;
+	}
+	return n;
+}
+
+static gboolean
+get_bool(Loader *ld, GKeyFile *kf, const char *group, const char *key, gboolean def)
+{
+	g_autofree char *value = get_string(ld, kf, group, key, NULL);
+
+	if (value == NULL)
+		return def;
+	if (g_ascii_strcasecmp(value, "yes") == 0 || g_ascii_strcasecmp(value, "true") == 0 ||
+	    strcmp(value, "1") == 0)
+		return TRUE;
+	if (g_ascii_strcasecmp(value, "no") == 0 || g_ascii_strcasecmp(value, "false") == 0 ||
+	    strcmp(value, "0") == 0)
+		return FALSE;
+	problem(ld, group, key, "\"%s\" is not yes or no", value);
+	return def;
+}
+
+static GPtrArray *
+get_list(Loader *ld, GKeyFile *kf, const char *group, const char *key)
+{
+	g_autofree char *value = get_string(ld, kf, group, key, NULL);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) items = NULL;
+
+	if (value == NULL)
+		return out;
+	items = g_strsplit_set(value, ",", -1);
+	for (int i = 0; items[i] != NULL; i++) {
+		char *item = g_strstrip(items[i]);
+
+		if (*item != '\0')
+			g_ptr_array_add(out, g_strdup(item));
+	}
+	return out;
+}
+
+static gboolean
+plausible_address(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at != NULL && at != addr && at[1] != '\0' && strpbrk(addr, " \t<>,;\"") == NULL;
+}
+
+static void
+check_known_keys(Loader *ld, GKeyFile *kf, const char *group, const char *const *known)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+
+	for (int i = 0; keys != NULL && keys[i] != NULL; i++)
+		if (!g_strv_contains(known, keys[i]))
+			problem(ld, group, keys[i], "unknown key");
+}
+
+static void
+queue_free(MdQueue *q)
+{
+	g_free(q->name);
+	g_ptr_array_unref(q->addresses);
+	g_free(q->lead);
+	g_free(q->language);
+	g_free(q);
+}
+
+static void
+agent_free(MdAgent *a)
+{
+	g_free(a->name);
+	g_free(a->address);
+	g_free(a->display_name);
+	g_ptr_array_unref(a->queues);
+	g_free(a);
+}
+
+void
+conf_free(MdConfig *cfg)
+{
+	if (cfg == NULL)
+		return;
+	g_free(cfg->path);
+	g_free(cfg->database);
+	g_free(cfg->secret_file);
+	g_free(cfg->hostname);
+	g_free(cfg->templates);
+	g_free(cfg->default_language);
+	g_free(cfg->site_name);
+	g_strfreev(cfg->fallback_charsets);
+	g_free(cfg->subject_tag_prefix);
+	g_free(cfg->smtp_url);
+	g_free(cfg->smtp_starttls);
+	g_free(cfg->smtp_username);
+	g_free(cfg->smtp_password);
+	g_free(cfg->smtp_helo);
+	g_ptr_array_unref(cfg->queues);
+	g_ptr_array_unref(cfg->agents);
+	g_free(cfg);
+}
+
+static gboolean
+valid_language(const char *lang)
+{
+	size_t n = strlen(lang);
+
+	if (n < 2 || n > 3)
+		return FALSE;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_islower(lang[i]))
+			return FALSE;
+	return TRUE;
+}
+
+static void
+load_maildesk(Loader *ld, GKeyFile *kf, MdConfig *cfg)
+{
+	const char *g = "maildesk";
+	g_autoptr(GPtrArray) charsets = NULL;
+	g_autofree char *hostname = g_strdup(g_get_host_name());
+
+	if (!g_key_file_has_group(kf, g))
+		problem(ld, g, NULL, "missing group");
+	check_known_keys(ld, kf, g, known_maildesk_keys);
+	cfg->database = get_path(ld, kf, g, "database", MD_LOCALSTATEDIR "/lib/maildesk/maildesk.db");
+	cfg->secret_file = get_path(ld, kf, g, "secret_file", MD_SYSCONFDIR "/maildesk/secret");
+	cfg->hostname = get_string(ld, kf, g, "hostname", hostname);
+	cfg->templates = get_path(ld, kf, g, "templates", MD_DATADIR "/templates");
+	cfg->default_language = get_string(ld, kf, g, "default_language", "en");
+	cfg->site_name = get_string(ld, kf, g, "site_name", "Support");
+	cfg->subject_tag_prefix = get_string(ld, kf, g, "subject_tag_prefix", "#");
+	cfg->reopen_days = (int)get_int(ld, kf, g, "reopen_days", 30, 0, 36500);
+	cfg->busy_timeout_ms = (int)get_int(ld, kf, g, "busy_timeout", 30, 1, 3600) * 1000;
+	cfg->send_after_deliver = get_bool(ld, kf, g, "send_after_deliver", TRUE);
+
+	charsets = get_list(ld, kf, g, "fallback_charsets");
+	if (charsets->len == 0)
+		g_ptr_array_add(charsets, g_strdup("windows-1252"));
+	for (guint i = 0; i < charsets->len; i++) {
+		GIConv cd = g_iconv_open("UTF-8", charsets->pdata[i]);
+
+		if (cd == (GIConv)-1)
+			problem(ld, g, "fallback_charsets", "unknown charset \"%s\"",
+			        (char *)charsets->pdata[i]);
+		else
+			g_iconv_close(cd);
+	}
+	g_ptr_array_add(charsets, NULL);
+	cfg->fallback_charsets = (char **)g_ptr_array_steal(charsets, NULL);
+
+	if (!valid_language(cfg->default_language))
+		problem(ld, g, "default_language", "\"%s\" is not a language code such as en",
+		        cfg->default_language);
+	if (strpbrk(cfg->hostname, " \t<>@\"") != NULL || *cfg->hostname == '\0')
+		problem(ld, g, "hostname", "\"%s\" is not a host name", cfg->hostname);
+	if (strpbrk(cfg->subject_tag_prefix, "[]\r\n") != NULL)
+		problem(ld, g, "subject_tag_prefix", "must not contain brackets or line breaks");
+	if (!g_file_test(cfg->templates, G_FILE_TEST_IS_DIR))
+		problem(ld, g, "templates", "%s is not a directory", cfg->templates);
+}
+
+static void
+load_smtp(Loader *ld, GKeyFile *kf, MdConfig *cfg)
+{
+	const char *g = "smtp";
+	g_autofree char *password_file = NULL;
+
+	check_known_keys(ld, kf, g, known_smtp_keys);
+	cfg->smtp_url = get_string(ld, kf, g, "url", "smtp://127.0.0.1:25");
+	cfg->smtp_starttls = get_string(ld, kf, g, "starttls", "auto");
+	cfg->smtp_username = get_string(ld, kf, g, "username", NULL);
+	cfg->smtp_helo = get_string(ld, kf, g, "helo", NULL);
+	cfg->smtp_timeout = (int)get_int(ld, kf, g, "timeout", 60, 1, 3600);
+	cfg->smtp_verify_tls = get_bool(ld, kf, g, "verify_tls", TRUE);
+	cfg->retry_base = (int)get_duration(ld, kf, g, "retry_base", 60);
+	cfg->retry_max = (int)get_duration(ld, kf, g, "retry_max", 3600);
+	cfg->give_up_after = get_duration(ld, kf, g, "give_up_after", 5 * 86400);
+	password_file = get_path(ld, kf, g, "password_file", NULL);
+
+	if (!g_str_has_prefix(cfg->smtp_url, "smtp://") && !g_str_has_prefix(cfg->smtp_url, "smtps://"))
+		problem(ld, g, "url", "\"%s\" is not an smtp:// or smtps:// URL", cfg->smtp_url);
+	if (strcmp(cfg->smtp_starttls, "auto") != 0 && strcmp(cfg->smtp_starttls, "always") != 0 &&
+	    strcmp(cfg->smtp_starttls, "never") != 0)
+		problem(ld, g, "starttls", "\"%s\" is not auto, always or never", cfg->smtp_starttls);
+	if (cfg->retry_base < 1 || cfg->retry_max < cfg->retry_base)
+		problem(ld, g, "retry_max", "must be at least retry_base, which must be positive");
+	if (password_file != NULL) {
+		g_autoptr(GError) error = NULL;
+		char *pw = NULL;
+
+		if (!g_file_get_contents(password_file, &pw, NULL, &error))
+			problem(ld, g, "password_file", "%s", error->message);
+		else
+			cfg->smtp_password = g_strstrip(pw);
+	}
+	if (cfg->smtp_username != NULL && cfg->smtp_password == NULL)
+		problem(ld, g, "username", "set, but no password_file");
+}
+
+static void
+load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+	for (int i = 0; groups[i] != NULL; i++) {
+		const char *g = groups[i];
+
+		if (g_str_has_prefix(g, "queue ")) {
+			MdQueue *q = g_new0(MdQueue, 1);
+			g_autoptr(GPtrArray) addrs = get_list(ld, kf, g, "address");
+
+			check_known_keys(ld, kf, g, known_queue_keys);
+			q->name = g_strstrip(g_strdup(g + 6));
+			q->addresses = g_ptr_array_new_with_free_func(g_free);
+			for (guint k = 0; k < addrs->len; k++) {
+				const char *a = addrs->pdata[k];
+
+				if (!plausible_address(a))
+					problem(ld, g, "address", "\"%s\" is not an address", a);
+				else if (conf_queue_for_address(cfg, a) != NULL)
+					problem(ld, g, "address", "%s belongs to another queue too", a);
+				g_ptr_array_add(q->addresses, g_ascii_strdown(a, -1));
+			}
+			if (addrs->len == 0)
+				problem(ld, g, "address", "a queue needs at least one address");
+			q->lead = get_string(ld, kf, g, "lead", NULL);
+			if (q->lead != NULL && !plausible_address(q->lead))
+				problem(ld, g, "lead", "\"%s\" is not an address", q->lead);
+			q->language = get_string(ld, kf, g, "language", NULL);
+			if (q->language != NULL && !valid_language(q->language))
+				problem(ld, g, "language", "\"%s\" is not a language code", q->language);
+			if (conf_queue_by_name(cfg, q->name) != NULL || *q->name == '\0')
+				problem(ld, g, NULL, "duplicate or empty queue name");
+			g_ptr_array_add(cfg->queues, q);
+		}
+	}
+	if (cfg->queues->len == 0)
+		problem(ld, "queue support", NULL, "no [queue NAME] group: at least one is needed");
+
+	for (int i = 0; groups[i] != NULL; i++) {
+		const char *g = groups[i];
+
+		if (g_str_has_prefix(g, "agent ")) {
+			MdAgent *a = g_new0(MdAgent, 1);
+
+			check_known_keys(ld, kf, g, known_agent_keys);
+			a->name = g_strstrip(g_strdup(g + 6));
+			a->address = get_string(ld, kf, g, "address", NULL);
+			if (a->address == NULL || !plausible_address(a->address))
+				problem(ld, g, "address", "an agent needs an address");
+			else if (conf_agent_by_address(cfg, a->address) != NULL)
+				problem(ld, g, "address", "%s is another agent's address too", a->address);
+			else if (conf_queue_for_address(cfg, a->address) != NULL)
+				problem(ld, g, "address", "%s is a queue address", a->address);
+			a->display_name = get_string(ld, kf, g, "name", a->name);
+			a->queues = get_list(ld, kf, g, "queues");
+			for (guint k = 0; k < a->queues->len; k++)
+				if (conf_queue_by_name(cfg, a->queues->pdata[k]) == NULL)
+					problem(ld, g, "queues", "no queue named \"%s\"",
+					        (char *)a->queues->pdata[k]);
+			a->max_open = (int)get_int(ld, kf, g, "max_open", 10, 1, 100000);
+			a->lead = get_bool(ld, kf, g, "lead", FALSE);
+			g_ptr_array_add(cfg->agents, a);
+		}
+	}
+}
+
+MdConfig *
+conf_load(const char *path, GPtrArray *problems_r)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_auto(GStrv) groups = NULL;
+	Loader ld = { path, lines, problems_r };
+	MdConfig *cfg;
+	gsize len;
+
+	if (!g_file_get_contents(path, &text, &len, &error)) {
+		g_ptr_array_add(problems_r, g_strdup_printf("%s:0: %s", path, error->message));
+		return NULL;
+	}
+	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &error)) {
+		g_ptr_array_add(problems_r, g_strdup_printf("%s: %s", path, error->message));
+		return NULL;
+	}
+	scan_lines(&ld, text);
+
+	cfg = g_new0(MdConfig, 1);
+	cfg->path = g_strdup(path);
+	cfg->queues = g_ptr_array_new_with_free_func((GDestroyNotify)queue_free);
+	cfg->agents = g_ptr_array_new_with_free_func((GDestroyNotify)agent_free);
+
+	groups = g_key_file_get_groups(kf, NULL);
+	for (int i = 0; groups[i] != NULL; i++) {
+		const char *g = groups[i];
+
+		if (strcmp(g, "maildesk") != 0 && strcmp(g, "smtp") != 0 && strcmp(g, "limits") != 0 &&
+		    strcmp(g, "sla") != 0 && !g_str_has_prefix(g, "queue ") &&
+		    !g_str_has_prefix(g, "agent "))
+			problem(&ld, g, NULL, "unknown group");
+	}
+
+	load_maildesk(&ld, kf, cfg);
+	check_known_keys(&ld, kf, "limits", known_limits_keys);
+	cfg->autoreply_per_hour = (int)get_int(&ld, kf, "limits", "autoreply_per_hour", 5, 0, 100000);
+	cfg->max_message_size =
+		get_int(&ld, kf, "limits", "max_message_size", 64 << 20, 1024, G_GINT64_CONSTANT(1) << 34);
+	cfg->max_mime_depth = (guint)get_int(&ld, kf, "limits", "max_mime_depth", 64, 1, 10000);
+	cfg->max_parts = (guint)get_int(&ld, kf, "limits", "max_parts", 10000, 1, 10000000);
+	check_known_keys(&ld, kf, "sla", known_sla_keys);
+	cfg->default_resolution = get_duration(&ld, kf, "sla", "default_resolution", 2 * 86400);
+	load_smtp(&ld, kf, cfg);
+	load_queues_and_agents(&ld, kf, cfg);
+	return cfg;
+}
+
+const char *
+conf_default_path(void)
+{
+	const char *env = g_getenv("MAILDESK_CONFIG");
+
+	if (env != NULL && *env != '\0')
+		return env;
+	return MD_SYSCONFDIR "/maildesk/maildesk.conf";
+}
+
+/* addr without its +extension, lower case. */
+static char *
+base_address(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const char *plus;
+
+	if (at == NULL)
+		return g_ascii_strdown(addr, -1);
+	plus = memchr(addr, '+', at - addr);
+	if (plus == NULL)
+		return g_ascii_strdown(addr, -1);
+	{
+		g_autofree char *joined = g_strdup_printf("%.*s%s", (int)(plus - addr), addr, at);
+		return g_ascii_strdown(joined, -1);
+	}
+}
+
+const MdQueue *
+conf_queue_for_address(const MdConfig *cfg, const char *addr)
+{
+	g_autofree char *base = NULL;
+
+	if (addr == NULL)
+		return NULL;
+	base = base_address(addr);
+	for (guint i = 0; i < cfg->queues->len; i++) {
+		const MdQueue *q = cfg->queues->pdata[i];
+
+		for (guint k = 0; k < q->addresses->len; k++)
+			if (strcmp(q->addresses->pdata[k], base) == 0)
+				return q;
+	}
+	return NULL;
+}
+
+const MdQueue *
+conf_queue_by_name(const MdConfig *cfg, const char *name)
+{
+	for (guint i = 0; i < cfg->queues->len; i++) {
+		const MdQueue *q = cfg->queues->pdata[i];
+
+		if (strcmp(q->name, name) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+const MdAgent *
+conf_agent_by_address(const MdConfig *cfg, const char *addr)
+{
+	if (addr == NULL)
+		return NULL;
+	for (guint i = 0; i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (a->address != NULL && g_ascii_strcasecmp(a->address, addr) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+gboolean
+conf_parse_duration(const char *text, gint64 *seconds_r)
+{
+	char *end;
+	gint64 n;
+
+	errno = 0;
+	n = g_ascii_strtoll(text, &end, 10);
+	if (errno != 0 || end == text || n < 0 || n > G_GINT64_CONSTANT(1) << 40)
+		return FALSE;
+	if (strcmp(end, "s") == 0 || (strcmp(end, "") == 0 && n == 0))
+		*seconds_r = n;
+	else if (strcmp(end, "m") == 0)
+		*seconds_r = n * 60;
+	else if (strcmp(end, "h") == 0)
+		*seconds_r = n * 3600;
+	else if (strcmp(end, "d") == 0)
+		*seconds_r = n * 86400;
+	else if (strcmp(end, "w") == 0)
+		*seconds_r = n * 7 * 86400;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+GBytes *
+conf_read_secret(const MdConfig *cfg, char **error_r)
+{
+	g_autoptr(GError) error = NULL;
+	char *data = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(cfg->secret_file, &data, &len, &error)) {
+		*error_r = g_strdup_printf("secret_file %s: %s", cfg->secret_file, error->message);
+		return NULL;
+	}
+	if (len < 16) {
+		g_free(data);
+		*error_r = g_strdup_printf("secret_file %s: shorter than 16 bytes", cfg->secret_file);
+		return NULL;
+	}
+	return g_bytes_new_take(data, len);
+}

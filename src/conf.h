@@ -1,0 +1,96 @@
+/*
+ * conf.h - maildesk.conf (a GKeyFile) read into an MdConfig.
+ *
+ * Loaded once at start-up by every command.  Every problem is reported
+ * with the file, line and key it concerns, so check-config can show them
+ * all at once; a command that finds any problem exits EX_CONFIG.
+ * Relative paths in the file are taken relative to the file's directory.
+ */
+#ifndef MD_CONF_H
+#define MD_CONF_H
+
+#include <glib.h>
+
+typedef struct {
+	char *name;
+	GPtrArray *addresses; /* char*, lower case */
+	char *lead;           /* address or NULL */
+	char *language;       /* default language of the queue, or NULL */
+} MdQueue;
+
+typedef struct {
+	char *name;
+	char *address;
+	char *display_name;
+	GPtrArray *queues; /* char* queue names */
+	int max_open;
+	gboolean lead;
+} MdAgent;
+
+typedef struct {
+	char *path; /* the file read */
+
+	/* [maildesk] */
+	char *database;
+	char *secret_file;
+	char *hostname;
+	char *templates;
+	char *default_language;
+	char *site_name;          /* "Example Support": display name of our mail */
+	char **fallback_charsets; /* NULL-terminated */
+	char *subject_tag_prefix; /* "#" gives [#123] */
+	int reopen_days;          /* closed longer than this: new linked ticket */
+	int busy_timeout_ms;
+	gboolean send_after_deliver;
+
+	/* [limits] */
+	int autoreply_per_hour;
+	gint64 max_message_size;
+	guint max_mime_depth;
+	guint max_parts;
+
+	/* [sla] */
+	gint64 default_resolution; /* seconds, for the ETA until calendars exist */
+
+	/* [smtp] */
+	char *smtp_url;
+	char *smtp_starttls;
+	char *smtp_username;
+	char *smtp_password; /* read from password_file */
+	char *smtp_helo;
+	int smtp_timeout;
+	gboolean smtp_verify_tls;
+	int retry_base;   /* seconds before the first retry */
+	int retry_max;    /* cap of the backoff, seconds */
+	gint64 give_up_after; /* seconds after which a queued mail fails */
+
+	GPtrArray *queues; /* MdQueue* */
+	GPtrArray *agents; /* MdAgent* */
+} MdConfig;
+
+void conf_free(MdConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MdConfig, conf_free)
+
+/*
+ * Reads path.  Returns NULL when the file cannot be read or parsed at all.
+ * Every problem found is appended to problems_r as one line of the form
+ * "FILE:LINE: [group] key: what is wrong" (caller owns the array).
+ * A non-NULL result with problems is still not fit to run with.
+ */
+MdConfig *conf_load(const char *path, GPtrArray *problems_r);
+
+/* The path -c defaults to: $MAILDESK_CONFIG, else SYSCONFDIR/maildesk/maildesk.conf. */
+const char *conf_default_path(void);
+
+/* The queue whose address matches addr (its +extension ignored), or NULL. */
+const MdQueue *conf_queue_for_address(const MdConfig *cfg, const char *addr);
+const MdQueue *conf_queue_by_name(const MdConfig *cfg, const char *name);
+const MdAgent *conf_agent_by_address(const MdConfig *cfg, const char *addr);
+
+/* "30s", "15m", "4h", "2d", "1w" to seconds; FALSE on anything else. */
+gboolean conf_parse_duration(const char *text, gint64 *seconds_r);
+
+/* Reads the site secret file; NULL with *error_r set when unusable. */
+GBytes *conf_read_secret(const MdConfig *cfg, char **error_r);
+
+#endif

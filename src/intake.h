@@ -1,0 +1,58 @@
+/*
+ * intake.h - the intake pipeline, whatever the entry point (deliver,
+ * later lmtpd, fetch, import):
+ *
+ *   raw bytes -> parse -> BEGIN -> duplicate check -> guards -> thread ->
+ *   ticket state -> store raw + derived rows -> outbox -> COMMIT
+ *
+ * Parsing happens before the transaction so the write lock is held only
+ * for the database work; atomicity is unchanged, since nothing is written
+ * before BEGIN.  Nothing is sent here: outgoing mail is an outbox row in
+ * the same commit.  MD_OK is returned only after the commit.
+ */
+#ifndef MD_INTAKE_H
+#define MD_INTAKE_H
+
+#include <glib.h>
+
+#include "conf.h"
+#include "status.h"
+#include "store.h"
+
+typedef struct {
+	const MdConfig *cfg;
+	MdStore *store;
+	GBytes *secret;
+} MdIntake;
+
+typedef struct {
+	const char *sender;    /* envelope sender, "" for <>, NULL when unknown */
+	const char *recipient; /* envelope recipient, NULL when unknown */
+	gboolean no_ack;       /* import: store only, answer nobody */
+} MdEnvelope;
+
+typedef struct {
+	gint64 ticket;
+	gint64 message_row;
+	const char *action;   /* new, append, reopen, new-linked, duplicate */
+	const char *matched;  /* token, references, tag, new */
+	gboolean ack_queued;
+	char *ack_withheld;   /* reasons when no acknowledgement, or NULL */
+	char *error;          /* why, when not MD_OK */
+} MdIntakeResult;
+
+void md_intake_result_clear(MdIntakeResult *r);
+
+/*
+ * Takes one message: len bytes at raw, exactly as received (an mbox
+ * "From " line first is allowed and is not part of the stored message).
+ * Returns MD_OK after the commit, MD_TEMPFAIL for trouble that may pass
+ * (nothing is left behind), MD_CONFIG for a broken installation.
+ */
+MdStatus intake_message(MdIntake *in, const guint8 *raw, gsize len, const MdEnvelope *env,
+                        MdIntakeResult *result_r);
+
+/* The message without a leading mbox "From " line. */
+void intake_strip_from_line(const guint8 **raw, gsize *len);
+
+#endif

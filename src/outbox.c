@@ -1,0 +1,184 @@
+/*
+ * outbox.c - outbox draining with retry and backoff.
+ *
+ * SMTP itself is smtp.c; SQL is store.c.  This module decides what a
+ * relay's answer means for a row: sent, try again later, or failed for
+ * good (recorded on the ticket as an event so an agent can see it).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "outbox.h"
+#include "smtp.h"
+
+gint64
+outbox_retry_delay(int attempts, int base, int max)
+{
+	gint64 delay = base;
+
+	for (int i = 1; i < attempts && delay < max; i++)
+		delay *= 2;
+	return MIN(delay, (gint64)max);
+}
+
+gboolean
+outbox_schedule_retry(int attempts, gint64 created, gint64 now, gint64 give_up_after, int base,
+                      int max, gint64 *next_r)
+{
+	if (now - created >= give_up_after)
+		return FALSE;
+	*next_r = now + outbox_retry_delay(attempts, base, max);
+	return TRUE;
+}
+
+/* Records one row's outcome in its own short transaction. */
+/*
+ * After a message went to some recipients but not all: the ones refused
+ * for now get a row of their own (so the others are not sent it twice),
+ * the ones refused for good are recorded on the ticket.
+ */
+static MdStatus
+record_refusals(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row,
+                const GPtrArray *refused, gint64 now)
+{
+	g_autoptr(GString) retry = g_string_new(NULL);
+	MdStatus st = MD_OK;
+
+	for (guint i = 0; i < refused->len && st == MD_OK; i++) {
+		const MdSmtpRefusal *r = refused->pdata[i];
+
+		if (r->code >= 400 && r->code < 500) {
+			g_string_append_printf(retry, "%s%s", retry->len ? "\n" : "", r->rcpt);
+		} else if (row->ticket_id > 0) {
+			g_autofree char *what = g_strdup_printf("%d %s", r->code, r->reply ? r->reply : "");
+
+			st = store_event_add(store, row->ticket_id, now, "maildesk", "delivery-failed",
+			                     r->rcpt, what);
+			if (st == MD_OK)
+				st = store_ticket_flag(store, row->ticket_id);
+		}
+	}
+	if (st == MD_OK && retry->len > 0) {
+		gsize len;
+		const guint8 *data = g_bytes_get_data(row->raw, &len);
+		gint64 id = 0;
+
+		st = store_outbox_insert(store, row->ticket_id, 0, row->kind, row->env_from, retry->str,
+		                         data, len, now, &id);
+		if (st == MD_OK)
+			st = store_outbox_retry(store, id, 1, now + outbox_retry_delay(1, cfg->retry_base,
+			                                                              cfg->retry_max),
+			                        "recipient refused for now");
+	}
+	return st;
+}
+
+static MdStatus
+record_outcome(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row, MdSmtpResult result,
+               int code, const char *detail, const GPtrArray *refused, MdDrainCounts *counts)
+{
+	gint64 now = clock_now();
+	int attempts = row->attempts + 1;
+	g_autofree char *safe = log_safe(detail);
+	const char *rcpt = row->rcpts[0] ? row->rcpts[0] : "";
+	MdStatus st;
+	gint64 next = 0;
+
+	if ((st = store_begin(store)) != MD_OK)
+		return st;
+	switch (result) {
+	case SMTP_SENT:
+		st = store_outbox_sent(store, row->id, now, detail);
+		if (st == MD_OK && refused->len > 0)
+			st = record_refusals(cfg, store, row, refused, now);
+		counts->sent++;
+		log_info("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
+		         " to=<%s> kind=%s status=sent relay=\"%s\"",
+		         row->ticket_id, row->id, rcpt, row->kind, safe);
+		break;
+	case SMTP_TEMPFAIL:
+		if (outbox_schedule_retry(attempts, row->created, now, cfg->give_up_after,
+		                          cfg->retry_base, cfg->retry_max, &next)) {
+			st = store_outbox_retry(store, row->id, attempts, next, detail);
+			counts->deferred++;
+			log_warning("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
+			            " to=<%s> status=deferred attempts=%d retry_in=%" G_GINT64_FORMAT
+			            "s reason=\"%s\"",
+			            row->ticket_id, row->id, rcpt, attempts, next - now, safe);
+			break;
+		}
+		/* queued too long: a transient failure became a permanent one */
+		G_GNUC_FALLTHROUGH;
+	case SMTP_PERMFAIL:
+		st = store_outbox_failed(store, row->id, attempts, now, detail);
+		if (st == MD_OK && row->ticket_id > 0) {
+			g_autofree char *what = g_strdup_printf("%d %s", code, detail ? detail : "");
+
+			st = store_event_add(store, row->ticket_id, now, "maildesk", "delivery-failed",
+			                     rcpt, what);
+			if (st == MD_OK)
+				st = store_ticket_flag(store, row->ticket_id);
+		}
+		counts->failed++;
+		log_warning("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
+		            " to=<%s> status=failed attempts=%d reason=\"%s\"",
+		            row->ticket_id, row->id, rcpt, attempts, safe);
+		break;
+	}
+	if (st != MD_OK) {
+		store_rollback(store);
+		return st;
+	}
+	return store_commit(store);
+}
+
+MdStatus
+outbox_drain(const MdConfig *cfg, MdStore *store, MdDrainCounts *counts_r)
+{
+	MdSmtpConfig sc = {
+		.url = cfg->smtp_url,
+		.starttls = cfg->smtp_starttls,
+		.username = cfg->smtp_username,
+		.password = cfg->smtp_password,
+		.helo = cfg->smtp_helo ? cfg->smtp_helo : cfg->hostname,
+		.timeout_seconds = cfg->smtp_timeout,
+		.verify_tls = cfg->smtp_verify_tls,
+		.verbose = FALSE,
+	};
+	MdSmtp *smtp = NULL;
+	MdStatus st = MD_OK;
+	gboolean relay_down = FALSE;
+
+	memset(counts_r, 0, sizeof *counts_r);
+	while (st == MD_OK && !relay_down) {
+		g_autoptr(GPtrArray) rows =
+			g_ptr_array_new_with_free_func((GDestroyNotify)md_outbox_row_free);
+
+		if ((st = store_outbox_due(store, clock_now(), 100, rows)) != MD_OK || rows->len == 0)
+			break;
+		if (smtp == NULL)
+			smtp = smtp_new(&sc);
+		for (guint i = 0; i < rows->len && st == MD_OK; i++) {
+			const MdOutboxRow *row = rows->pdata[i];
+			g_autofree char *detail = NULL;
+			gsize len;
+			const guint8 *data = g_bytes_get_data(row->raw, &len);
+			int code = 0;
+			MdSmtpResult r = smtp_send(smtp, row->env_from, (const char *const *)row->rcpts,
+			                           data, len, &code, &detail);
+
+			st = record_outcome(cfg, store, row, r, code, detail, smtp_refused(smtp), counts_r);
+			/* the relay is unreachable: the other rows would only fail the
+			 * same way, one timeout each; they keep their turn */
+			if (r == SMTP_TEMPFAIL && code == 0)
+				relay_down = TRUE;
+			if (relay_down)
+				break;
+		}
+	}
+	smtp_free(smtp);
+	return st;
+}

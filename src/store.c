@@ -1,0 +1,1013 @@
+/*
+ * store.c - SQLite: schema, migrations and every statement.
+ *
+ * The only file that speaks SQL.  Statements are prepared once per
+ * process (cached by their text) and always bound, never built from
+ * strings.  A failure leaves the transaction for the caller to roll back;
+ * nothing here commits behind the caller's back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "store.h"
+
+struct MdStore {
+	sqlite3 *db;
+	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
+	char *error;
+	gboolean in_tx;
+};
+
+/*
+ * Numbered forward migrations: migrations[i] takes the schema from
+ * version i to version i + 1.  Never edit one that has shipped; add
+ * the next.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema */
+	"CREATE TABLE customers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  name TEXT,"
+	"  language TEXT,"
+	"  bouncing INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  status TEXT NOT NULL CHECK (status IN ('new','open','pending','on-hold','solved','closed')),"
+	"  priority TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('low','normal','high','urgent')),"
+	"  queue TEXT NOT NULL,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  assignee TEXT,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  language TEXT,"
+	"  eta INTEGER,"
+	"  tz_minutes INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  solved_at INTEGER,"
+	"  closed_at INTEGER,"
+	"  linked_ticket INTEGER REFERENCES tickets(id),"
+	"  needs_attention INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX tickets_status ON tickets(status);"
+	"CREATE TABLE participants ("
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  address TEXT NOT NULL COLLATE NOCASE,"
+	"  role TEXT NOT NULL,"
+	"  PRIMARY KEY (ticket_id, address));"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('customer','reply','note','system')),"
+	"  message_id TEXT,"
+	"  in_reply_to TEXT,"
+	"  refs TEXT,"
+	"  from_addr TEXT,"
+	"  from_name TEXT,"
+	"  to_addrs TEXT,"
+	"  cc_addrs TEXT,"
+	"  subject TEXT,"
+	"  body_text TEXT,"
+	"  date INTEGER,"
+	"  received INTEGER NOT NULL,"
+	"  env_sender TEXT,"
+	"  env_recipient TEXT,"
+	"  sha256 TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  parse_error TEXT,"
+	"  raw BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX messages_sha256 ON messages(sha256);"
+	"CREATE INDEX messages_ticket ON messages(ticket_id, id);"
+	"CREATE TABLE attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_row INTEGER NOT NULL REFERENCES messages(id),"
+	"  filename TEXT,"
+	"  content_type TEXT,"
+	"  disposition TEXT,"
+	"  size INTEGER NOT NULL);"
+	"CREATE INDEX attachments_message ON attachments(message_row);"
+	"CREATE TABLE message_ids ("
+	"  message_id TEXT NOT NULL,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  message_row INTEGER REFERENCES messages(id),"
+	"  direction TEXT NOT NULL);"
+	"CREATE INDEX message_ids_id ON message_ids(message_id);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  what TEXT NOT NULL,"
+	"  old_value TEXT,"
+	"  new_value TEXT);"
+	"CREATE INDEX events_ticket ON events(ticket_id, at);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  message_row INTEGER REFERENCES messages(id),"
+	"  kind TEXT NOT NULL,"
+	"  env_from TEXT NOT NULL,"
+	"  rcpts TEXT NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued','sent','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  done_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt);"
+	"CREATE TABLE autoreply_log ("
+	"  address TEXT NOT NULL COLLATE NOCASE,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX autoreply_log_address ON autoreply_log(address, at);",
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
+
+/*
+ * Records the error of the last failed call.  Every SQLite failure is a
+ * tempfail: busy, locked, full, read-only, I/O, no memory and corruption
+ * may pass or be mended by the admin, and even a bug in a statement must
+ * never bounce a customer's mail.
+ */
+static MdStatus
+fail(MdStore *s, int rc, const char *what)
+{
+	g_free(s->error);
+	s->error = g_strdup_printf("%s: %s", what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	return MD_TEMPFAIL;
+}
+
+const char *
+store_error(MdStore *s)
+{
+	return s->error ? s->error : "no error";
+}
+
+static sqlite3_stmt *
+stmt(MdStore *s, const char *sql)
+{
+	sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
+	int rc;
+
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		fail(s, rc, "prepare");
+		return NULL;
+	}
+	g_hash_table_insert(s->stmts, (gpointer)sql, st);
+	return st;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_opt_int(sqlite3_stmt *st, int i, gint64 v)
+{
+	if (v == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? g_strdup((const char *)t) : NULL;
+}
+
+/* Steps a statement that returns no rows. */
+static MdStatus
+run(MdStore *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(s, rc, what);
+	return MD_OK;
+}
+
+static void
+stmt_finalize(gpointer p)
+{
+	sqlite3_finalize(p);
+}
+
+static MdStatus
+exec(MdStore *s, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		g_free(s->error);
+		s->error = g_strdup_printf("%s: %s", what, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return MD_TEMPFAIL;
+	}
+	return MD_OK;
+}
+
+MdStore *
+store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *status_r,
+           char **error_r)
+{
+	MdStore *s;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int rc;
+
+	if (!create && access(path, F_OK) != 0) {
+		*status_r = MD_CONFIG;
+		*error_r = g_strdup_printf("database %s: %s (run maildesk init)", path,
+		                           g_strerror(errno));
+		return NULL;
+	}
+	s = g_new0(MdStore, 1);
+	s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, stmt_finalize);
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		*status_r = MD_TEMPFAIL;
+		*error_r = g_strdup_printf("database %s: %s", path,
+		                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store_close(s);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+	/* journal_mode=WAL needs a write; it is persistent, so only init
+	 * really changes it, but asking again is cheap and self-healing. */
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	         "pragmas") != MD_OK) {
+		*status_r = MD_TEMPFAIL;
+		*error_r = g_strdup_printf("database %s: %s", path, s->error);
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+store_close(MdStore *s)
+{
+	if (s == NULL)
+		return;
+	g_hash_table_destroy(s->stmts);
+	sqlite3_close_v2(s->db);
+	g_free(s->error);
+	g_free(s);
+}
+
+int
+store_schema_version(MdStore *s)
+{
+	sqlite3_stmt *st = stmt(s, "PRAGMA user_version");
+	int v = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return v;
+}
+
+MdStatus
+store_check_schema(MdStore *s)
+{
+	int v = store_schema_version(s);
+
+	if (v < 0)
+		return MD_TEMPFAIL;
+	if (v == 0) {
+		g_free(s->error);
+		s->error = g_strdup("the database has no schema (run maildesk init)");
+		return MD_CONFIG;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		g_free(s->error);
+		s->error = g_strdup_printf("the database schema %d is newer than this maildesk (%d)", v,
+		                           STORE_SCHEMA_VERSION);
+		return MD_CONFIG;
+	}
+	if (v < STORE_SCHEMA_VERSION) {
+		g_free(s->error);
+		s->error = g_strdup_printf("the database schema %d is older than this maildesk (%d): "
+		                           "run maildesk init to migrate",
+		                           v, STORE_SCHEMA_VERSION);
+		return MD_CONFIG;
+	}
+	return MD_OK;
+}
+
+MdStatus
+store_migrate(MdStore *s)
+{
+	return store_migrate_to(s, STORE_SCHEMA_VERSION);
+}
+
+MdStatus
+store_migrate_to(MdStore *s, int version)
+{
+	MdStatus st;
+	int v;
+
+	if ((st = store_begin(s)) != MD_OK)
+		return st;
+	v = store_schema_version(s);
+	if (v < 0) {
+		store_rollback(s);
+		return MD_TEMPFAIL;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		store_rollback(s);
+		return store_check_schema(s);
+	}
+	for (; v < version && v < STORE_SCHEMA_VERSION; v++) {
+		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+
+		if ((st = exec(s, migrations[v], "migration")) != MD_OK ||
+		    (st = exec(s, bump, "user_version")) != MD_OK) {
+			store_rollback(s);
+			return st;
+		}
+	}
+	return store_commit(s);
+}
+
+MdStatus
+store_begin(MdStore *s)
+{
+	MdStatus st = exec(s, "BEGIN IMMEDIATE", "begin");
+
+	if (st == MD_OK)
+		s->in_tx = TRUE;
+	return st;
+}
+
+MdStatus
+store_commit(MdStore *s)
+{
+	MdStatus st = exec(s, "COMMIT", "commit");
+
+	if (st == MD_OK)
+		s->in_tx = FALSE;
+	return st;
+}
+
+void
+store_rollback(MdStore *s)
+{
+	if (!s->in_tx && sqlite3_get_autocommit(s->db))
+		return;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = FALSE;
+}
+
+void
+md_ticket_clear(MdTicket *t)
+{
+	g_free(t->status);
+	g_free(t->priority);
+	g_free(t->queue);
+	g_free(t->customer_addr);
+	g_free(t->customer_name);
+	g_free(t->assignee);
+	g_free(t->subject);
+	g_free(t->language);
+	memset(t, 0, sizeof *t);
+}
+
+void
+md_message_row_free(MdMessageRow *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->direction);
+	g_free(r->kind);
+	g_free(r->message_id);
+	g_free(r->from_addr);
+	g_free(r->from_name);
+	g_free(r->to_addrs);
+	g_free(r->cc_addrs);
+	g_free(r->subject);
+	g_free(r->text);
+	g_free(r->parse_error);
+	g_free(r);
+}
+
+void
+md_outbox_row_free(MdOutboxRow *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->kind);
+	g_free(r->env_from);
+	g_strfreev(r->rcpts);
+	if (r->raw)
+		g_bytes_unref(r->raw);
+	g_free(r);
+}
+
+/* A statement that yields at most one integer pair. */
+static MdStatus
+query_two_ints(MdStore *s, sqlite3_stmt *st, const char *what, gint64 *a_r, gint64 *b_r,
+               gboolean *found_r)
+{
+	int rc = sqlite3_step(st);
+
+	*found_r = FALSE;
+	if (rc == SQLITE_ROW) {
+		*found_r = TRUE;
+		if (a_r)
+			*a_r = sqlite3_column_int64(st, 0);
+		if (b_r)
+			*b_r = sqlite3_column_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, rc, what);
+	return MD_OK;
+}
+
+MdStatus
+store_message_by_hash(MdStore *s, const char *sha256, gint64 *row_r, gint64 *ticket_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id, ticket_id FROM messages WHERE sha256 = ?");
+	gboolean found;
+	MdStatus r;
+
+	*row_r = *ticket_r = 0;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, sha256);
+	r = query_two_ints(s, st, "message by hash", row_r, ticket_r, &found);
+	return r;
+}
+
+MdStatus
+store_ticket_by_message_id(MdStore *s, const char *message_id, gint64 *ticket_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT ticket_id FROM message_ids WHERE message_id = ? "
+	                           "ORDER BY rowid DESC LIMIT 1");
+	gboolean found;
+
+	*ticket_r = 0;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, message_id);
+	return query_two_ints(s, st, "ticket by message-id", ticket_r, NULL, &found);
+}
+
+MdStatus
+store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM message_ids WHERE message_id = ? "
+	                           "AND direction = 'out' LIMIT 1");
+
+	*own_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, message_id);
+	return query_two_ints(s, st, "own message-id", NULL, NULL, own_r);
+}
+
+static const char ticket_columns[] =
+	"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name, t.assignee,"
+	" t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated, t.solved_at,"
+	" t.closed_at, t.linked_ticket, t.needs_attention"
+	" FROM tickets t JOIN customers c ON c.id = t.customer_id ";
+
+static void
+ticket_from_row(sqlite3_stmt *st, MdTicket *t)
+{
+	t->id = sqlite3_column_int64(st, 0);
+	t->status = col_text(st, 1);
+	t->priority = col_text(st, 2);
+	t->queue = col_text(st, 3);
+	t->customer_id = sqlite3_column_int64(st, 4);
+	t->customer_addr = col_text(st, 5);
+	t->customer_name = col_text(st, 6);
+	t->assignee = col_text(st, 7);
+	t->subject = col_text(st, 8);
+	t->language = col_text(st, 9);
+	t->eta = sqlite3_column_int64(st, 10);
+	t->tz_minutes = sqlite3_column_int(st, 11);
+	t->created = sqlite3_column_int64(st, 12);
+	t->updated = sqlite3_column_int64(st, 13);
+	t->solved_at = sqlite3_column_int64(st, 14);
+	t->closed_at = sqlite3_column_int64(st, 15);
+	t->linked_ticket = sqlite3_column_int64(st, 16);
+	t->needs_attention = sqlite3_column_int(st, 17) != 0;
+}
+
+MdStatus
+store_ticket_get(MdStore *s, gint64 id, MdTicket *t, gboolean *found_r)
+{
+	static char sql[sizeof ticket_columns + 32];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sql[0] == '\0')
+		g_snprintf(sql, sizeof sql, "%sWHERE t.id = ?", ticket_columns);
+	st = stmt(s, sql);
+	*found_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ticket_from_row(st, t);
+		*found_r = TRUE;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "ticket get");
+}
+
+MdStatus
+store_is_participant(MdStore *s, gint64 ticket, const char *addr, gboolean *yes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM participants WHERE ticket_id = ? AND address = ?");
+
+	*yes_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, addr);
+	return query_two_ints(s, st, "participant", NULL, NULL, yes_r);
+}
+
+MdStatus
+store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id_r,
+                      char **language_r)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO customers (address, name, created) VALUES (?, ?, "
+	                           "strftime('%s','now')) ON CONFLICT (address) DO UPDATE SET "
+	                           "name = coalesce(excluded.name, name) RETURNING id, language");
+	int rc;
+
+	*id_r = 0;
+	*language_r = NULL;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	bind_text(st, 2, name && *name ? name : NULL);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id_r = sqlite3_column_int64(st, 0);
+		*language_r = col_text(st, 1);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "customer upsert");
+}
+
+MdStatus
+store_customer_set_language(MdStore *s, gint64 id, const char *language)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE customers SET language = ? WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, language);
+	sqlite3_bind_int64(st, 2, id);
+	return run(s, st, "customer language");
+}
+
+MdStatus
+store_ticket_insert(MdStore *s, MdTicket *t)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO tickets (status, priority, queue, customer_id, "
+	                           "assignee, subject, language, eta, tz_minutes, created, updated, "
+	                           "linked_ticket, needs_attention) "
+	                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, t->status);
+	bind_text(st, 2, t->priority ? t->priority : "normal");
+	bind_text(st, 3, t->queue);
+	sqlite3_bind_int64(st, 4, t->customer_id);
+	bind_text(st, 5, t->assignee);
+	bind_text(st, 6, t->subject ? t->subject : "");
+	bind_text(st, 7, t->language);
+	bind_opt_int(st, 8, t->eta);
+	sqlite3_bind_int(st, 9, t->tz_minutes);
+	sqlite3_bind_int64(st, 10, t->created);
+	sqlite3_bind_int64(st, 11, t->created);
+	bind_opt_int(st, 12, t->linked_ticket);
+	sqlite3_bind_int(st, 13, t->needs_attention ? 1 : 0);
+	if ((r = run(s, st, "ticket insert")) != MD_OK)
+		return r;
+	t->id = sqlite3_last_insert_rowid(s->db);
+	return MD_OK;
+}
+
+MdStatus
+store_ticket_set_status(MdStore *s, gint64 id, const char *status, gint64 now)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET status = ?1, updated = ?2, "
+	                           "solved_at = CASE WHEN ?1 = 'solved' THEN ?2 ELSE solved_at END, "
+	                           "closed_at = CASE WHEN ?1 = 'closed' THEN ?2 "
+	                           "WHEN ?1 IN ('new','open') THEN NULL ELSE closed_at END "
+	                           "WHERE id = ?3");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, status);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	return run(s, st, "ticket status");
+}
+
+MdStatus
+store_ticket_touch(MdStore *s, gint64 id, int tz_minutes, gint64 now)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET updated = ?, tz_minutes = ? WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, tz_minutes);
+	sqlite3_bind_int64(st, 3, id);
+	return run(s, st, "ticket touch");
+}
+
+MdStatus
+store_ticket_flag(MdStore *s, gint64 id)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET needs_attention = 1 WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, id);
+	return run(s, st, "ticket flag");
+}
+
+MdStatus
+store_participant_add(MdStore *s, gint64 ticket, const char *addr, const char *role)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT OR IGNORE INTO participants (ticket_id, address, role) "
+	                           "VALUES (?, ?, ?)");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, addr);
+	bind_text(st, 3, role);
+	return run(s, st, "participant add");
+}
+
+MdStatus
+store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO messages (ticket_id, direction, kind, message_id, "
+	                           "in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, "
+	                           "subject, body_text, date, received, env_sender, env_recipient, "
+	                           "sha256, size, parse_error, raw) "
+	                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, m->ticket_id);
+	bind_text(st, 2, m->direction);
+	bind_text(st, 3, m->kind);
+	bind_text(st, 4, m->message_id);
+	bind_text(st, 5, m->in_reply_to);
+	bind_text(st, 6, m->references);
+	bind_text(st, 7, m->from_addr);
+	bind_text(st, 8, m->from_name);
+	bind_text(st, 9, m->to_addrs);
+	bind_text(st, 10, m->cc_addrs);
+	bind_text(st, 11, m->subject);
+	bind_text(st, 12, m->text);
+	bind_opt_int(st, 13, m->date);
+	sqlite3_bind_int64(st, 14, m->received);
+	bind_text(st, 15, m->env_sender);
+	bind_text(st, 16, m->env_recipient);
+	bind_text(st, 17, m->sha256);
+	sqlite3_bind_int64(st, 18, (sqlite3_int64)m->raw_len);
+	bind_text(st, 19, m->parse_error);
+	/* static: the caller's buffer outlives the step, and a 30 MB message
+	 * is not copied once more */
+	sqlite3_bind_blob64(st, 20, m->raw_len ? (const void *)m->raw : "", m->raw_len, SQLITE_STATIC);
+	r = run(s, st, "message insert");
+	sqlite3_clear_bindings(st);
+	if (r != MD_OK)
+		return r;
+	*row_r = sqlite3_last_insert_rowid(s->db);
+	return MD_OK;
+}
+
+MdStatus
+store_attachment_insert(MdStore *s, gint64 message_row, const char *filename,
+                        const char *content_type, const char *disposition, gint64 size)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO attachments (message_row, filename, content_type, "
+	                           "disposition, size) VALUES (?,?,?,?,?)");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, message_row);
+	bind_text(st, 2, filename);
+	bind_text(st, 3, content_type);
+	bind_text(st, 4, disposition);
+	sqlite3_bind_int64(st, 5, size);
+	return run(s, st, "attachment insert");
+}
+
+MdStatus
+store_message_id_add(MdStore *s, const char *message_id, gint64 ticket, gint64 row,
+                     const char *direction)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO message_ids (message_id, ticket_id, message_row, "
+	                           "direction) VALUES (?,?,?,?)");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, message_id);
+	sqlite3_bind_int64(st, 2, ticket);
+	bind_opt_int(st, 3, row);
+	bind_text(st, 4, direction);
+	return run(s, st, "message-id add");
+}
+
+MdStatus
+store_event_add(MdStore *s, gint64 ticket, gint64 at, const char *actor, const char *what,
+                const char *old_value, const char *new_value)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO events (ticket_id, at, actor, what, old_value, "
+	                           "new_value) VALUES (?,?,?,?,?,?)");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_opt_int(st, 1, ticket);
+	sqlite3_bind_int64(st, 2, at);
+	bind_text(st, 3, actor);
+	bind_text(st, 4, what);
+	bind_text(st, 5, old_value);
+	bind_text(st, 6, new_value);
+	return run(s, st, "event add");
+}
+
+MdStatus
+store_autoreply_count(MdStore *s, const char *addr, gint64 since, int *count_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM autoreply_log WHERE address = ? AND at >= ?");
+	gint64 n = 0;
+	gboolean found;
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	sqlite3_bind_int64(st, 2, since);
+	r = query_two_ints(s, st, "autoreply count", &n, NULL, &found);
+	*count_r = (int)n;
+	return r;
+}
+
+MdStatus
+store_autoreply_log(MdStore *s, const char *addr, gint64 at)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO autoreply_log (address, at) VALUES (?, ?)");
+	sqlite3_stmt *prune;
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	sqlite3_bind_int64(st, 2, at);
+	if ((r = run(s, st, "autoreply log")) != MD_OK)
+		return r;
+	/* only the last day matters for the hourly limit */
+	prune = stmt(s, "DELETE FROM autoreply_log WHERE at < ?");
+	if (prune == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(prune, 1, at - 86400);
+	return run(s, prune, "autoreply prune");
+}
+
+MdStatus
+store_outbox_insert(MdStore *s, gint64 ticket, gint64 message_row, const char *kind,
+                    const char *env_from, const char *rcpts, const guint8 *raw, gsize raw_len,
+                    gint64 now, gint64 *id_r)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO outbox (ticket_id, message_row, kind, env_from, "
+	                           "rcpts, raw, created, next_attempt) VALUES (?,?,?,?,?,?,?,?)");
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_opt_int(st, 1, ticket);
+	bind_opt_int(st, 2, message_row);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, env_from);
+	bind_text(st, 5, rcpts);
+	sqlite3_bind_blob64(st, 6, raw, raw_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_int64(st, 8, now);
+	r = run(s, st, "outbox insert");
+	sqlite3_clear_bindings(st);
+	if (r == MD_OK && id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+MdStatus
+store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id, ticket_id, kind, env_from, rcpts, raw, attempts, "
+	                           "created FROM outbox WHERE status = 'queued' AND next_attempt <= ? "
+	                           "ORDER BY next_attempt, id LIMIT ?");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdOutboxRow *r = g_new0(MdOutboxRow, 1);
+		g_autofree char *rcpts = NULL;
+
+		r->id = sqlite3_column_int64(st, 0);
+		r->ticket_id = sqlite3_column_int64(st, 1);
+		r->kind = col_text(st, 2);
+		r->env_from = col_text(st, 3);
+		rcpts = col_text(st, 4);
+		r->rcpts = g_strsplit(rcpts ? rcpts : "", "\n", -1);
+		r->raw = g_bytes_new(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
+		r->attempts = sqlite3_column_int(st, 6);
+		r->created = sqlite3_column_int64(st, 7);
+		g_ptr_array_add(rows_r, r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "outbox due");
+}
+
+MdStatus
+store_outbox_next_due(MdStore *s, gint64 *when_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT min(next_attempt) FROM outbox WHERE status = 'queued'");
+	gboolean found;
+
+	*when_r = 0;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	return query_two_ints(s, st, "outbox next", when_r, NULL, &found);
+}
+
+MdStatus
+store_outbox_sent(MdStore *s, gint64 id, gint64 now, const char *detail)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE outbox SET status = 'sent', done_at = ?, attempts = "
+	                           "attempts + 1, last_error = ? WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, detail);
+	sqlite3_bind_int64(st, 3, id);
+	return run(s, st, "outbox sent");
+}
+
+MdStatus
+store_outbox_retry(MdStore *s, gint64 id, int attempts, gint64 next, const char *error)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ? "
+	                           "WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int(st, 1, attempts);
+	sqlite3_bind_int64(st, 2, next);
+	bind_text(st, 3, error);
+	sqlite3_bind_int64(st, 4, id);
+	return run(s, st, "outbox retry");
+}
+
+MdStatus
+store_outbox_failed(MdStore *s, gint64 id, int attempts, gint64 now, const char *error)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE outbox SET status = 'failed', attempts = ?, done_at = ?, "
+	                           "last_error = ? WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int(st, 1, attempts);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, error);
+	sqlite3_bind_int64(st, 4, id);
+	return run(s, st, "outbox failed");
+}
+
+MdStatus
+store_outbox_counts(MdStore *s, int *queued_r, int *sent_r, int *failed_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT coalesce(sum(status = 'queued'), 0), "
+	                           "coalesce(sum(status = 'sent'), 0), "
+	                           "coalesce(sum(status = 'failed'), 0) FROM outbox");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*queued_r = sqlite3_column_int(st, 0);
+		*sent_r = sqlite3_column_int(st, 1);
+		*failed_r = sqlite3_column_int(st, 2);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "outbox counts");
+}
+
+MdStatus
+store_ticket_list(MdStore *s, const char *status, GArray *tickets_r)
+{
+	static char sql[sizeof ticket_columns + 64];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sql[0] == '\0')
+		g_snprintf(sql, sizeof sql, "%sWHERE ?1 IS NULL OR t.status = ?1 ORDER BY t.id",
+		           ticket_columns);
+	st = stmt(s, sql);
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdTicket t = { 0 };
+
+		ticket_from_row(st, &t);
+		g_array_append_val(tickets_r, t);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "ticket list");
+}
+
+MdStatus
+store_ticket_messages(MdStore *s, gint64 ticket, GPtrArray *rows_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id, direction, kind, message_id, from_addr, from_name, "
+	                           "to_addrs, cc_addrs, subject, body_text, date, received, "
+	                           "parse_error FROM messages WHERE ticket_id = ? ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdMessageRow *r = g_new0(MdMessageRow, 1);
+
+		r->id = sqlite3_column_int64(st, 0);
+		r->direction = col_text(st, 1);
+		r->kind = col_text(st, 2);
+		r->message_id = col_text(st, 3);
+		r->from_addr = col_text(st, 4);
+		r->from_name = col_text(st, 5);
+		r->to_addrs = col_text(st, 6);
+		r->cc_addrs = col_text(st, 7);
+		r->subject = col_text(st, 8);
+		r->text = col_text(st, 9);
+		r->date = sqlite3_column_int64(st, 10);
+		r->received = sqlite3_column_int64(st, 11);
+		r->parse_error = col_text(st, 12);
+		g_ptr_array_add(rows_r, r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "ticket messages");
+}
+
+MdStatus
+store_ticket_count(MdStore *s, gint64 *count_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM tickets");
+	gboolean found;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	return query_two_ints(s, st, "ticket count", count_r, NULL, &found);
+}

@@ -1,0 +1,145 @@
+/*
+ * store.h - every SQL statement maildesk runs, and nothing else.
+ *
+ * One SQLite file in WAL mode with synchronous=FULL and a busy timeout.
+ * Writers open a transaction with store_begin() (BEGIN IMMEDIATE, so two
+ * deliveries never deadlock on a lock upgrade) and end it with
+ * store_commit() or store_rollback().  Statements are prepared once per
+ * process and reused.  Every failure maps to an MdStatus: trouble that
+ * may pass (busy, disk full, read-only, I/O, no memory, corruption) is
+ * MD_TEMPFAIL, so intake can tell the MTA to try again; the reason is in
+ * store_error().
+ */
+#ifndef MD_STORE_H
+#define MD_STORE_H
+
+#include <glib.h>
+
+#include "status.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct MdStore MdStore;
+
+typedef struct {
+	gint64 id;
+	char *status;   /* new, open, pending, on-hold, solved, closed */
+	char *priority; /* low, normal, high, urgent */
+	char *queue;
+	gint64 customer_id;
+	char *customer_addr;
+	char *customer_name;
+	char *assignee; /* address or NULL */
+	char *subject;  /* normalised subject of the first message */
+	char *language;
+	gint64 eta;     /* UTC seconds, 0 when none */
+	int tz_minutes; /* the customer's UTC offset from their last Date */
+	gint64 created, updated, solved_at, closed_at;
+	gint64 linked_ticket;
+	gboolean needs_attention;
+} MdTicket;
+
+void md_ticket_clear(MdTicket *t);
+
+typedef struct {
+	gint64 ticket_id;
+	const char *direction; /* in, out */
+	const char *kind;      /* customer, reply, note, system */
+	const char *message_id, *in_reply_to, *references; /* references space-separated */
+	const char *from_addr, *from_name, *to_addrs, *cc_addrs; /* addresses comma-separated */
+	const char *subject, *text;
+	gint64 date, received;
+	const char *env_sender, *env_recipient;
+	const char *sha256;
+	const guint8 *raw;
+	gsize raw_len;
+	const char *parse_error;
+} MdNewMessage;
+
+typedef struct {
+	gint64 id;
+	char *direction, *kind, *message_id, *from_addr, *from_name, *to_addrs, *cc_addrs;
+	char *subject, *text;
+	gint64 date, received;
+	char *parse_error;
+} MdMessageRow;
+
+void md_message_row_free(MdMessageRow *r);
+
+typedef struct {
+	gint64 id;
+	gint64 ticket_id;
+	char *kind;
+	char *env_from;
+	char **rcpts;  /* NULL-terminated */
+	GBytes *raw;
+	int attempts;
+	gint64 created;
+} MdOutboxRow;
+
+void md_outbox_row_free(MdOutboxRow *r);
+
+/*
+ * Opens (create: also creates) the database file.  Returns NULL with
+ * *status_r (MD_CONFIG when the file is missing and create is FALSE, else
+ * MD_TEMPFAIL) and *error_r (caller frees) on failure.
+ */
+MdStore *store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *status_r,
+                    char **error_r);
+void store_close(MdStore *s);
+const char *store_error(MdStore *s);
+
+/* Creates the schema or migrates it forward to STORE_SCHEMA_VERSION. */
+MdStatus store_migrate(MdStore *s);
+/* Migrates forward to version only (tests build older databases with it). */
+MdStatus store_migrate_to(MdStore *s, int version);
+/* PRAGMA user_version, or -1 on error. */
+int store_schema_version(MdStore *s);
+/* MD_CONFIG when the schema is missing or newer than this program. */
+MdStatus store_check_schema(MdStore *s);
+
+MdStatus store_begin(MdStore *s);
+MdStatus store_commit(MdStore *s);
+void store_rollback(MdStore *s);
+
+/* Intake */
+MdStatus store_message_by_hash(MdStore *s, const char *sha256, gint64 *row_r, gint64 *ticket_r);
+MdStatus store_ticket_by_message_id(MdStore *s, const char *message_id, gint64 *ticket_r);
+MdStatus store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r);
+MdStatus store_ticket_get(MdStore *s, gint64 id, MdTicket *t, gboolean *found_r);
+MdStatus store_is_participant(MdStore *s, gint64 ticket, const char *addr, gboolean *yes_r);
+MdStatus store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id_r,
+                               char **language_r);
+MdStatus store_customer_set_language(MdStore *s, gint64 id, const char *language);
+MdStatus store_ticket_insert(MdStore *s, MdTicket *t); /* sets t->id */
+MdStatus store_ticket_set_status(MdStore *s, gint64 id, const char *status, gint64 now);
+MdStatus store_ticket_touch(MdStore *s, gint64 id, int tz_minutes, gint64 now);
+MdStatus store_ticket_flag(MdStore *s, gint64 id);
+MdStatus store_participant_add(MdStore *s, gint64 ticket, const char *addr, const char *role);
+MdStatus store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r);
+MdStatus store_attachment_insert(MdStore *s, gint64 message_row, const char *filename,
+                                 const char *content_type, const char *disposition, gint64 size);
+MdStatus store_message_id_add(MdStore *s, const char *message_id, gint64 ticket, gint64 row,
+                              const char *direction);
+MdStatus store_event_add(MdStore *s, gint64 ticket, gint64 at, const char *actor,
+                         const char *what, const char *old_value, const char *new_value);
+MdStatus store_autoreply_count(MdStore *s, const char *addr, gint64 since, int *count_r);
+MdStatus store_autoreply_log(MdStore *s, const char *addr, gint64 at);
+MdStatus store_outbox_insert(MdStore *s, gint64 ticket, gint64 message_row, const char *kind,
+                             const char *env_from, const char *rcpts, const guint8 *raw,
+                             gsize raw_len, gint64 now, gint64 *id_r);
+
+/* Outbox draining */
+MdStatus store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r);
+MdStatus store_outbox_next_due(MdStore *s, gint64 *when_r); /* 0 when nothing is queued */
+MdStatus store_outbox_sent(MdStore *s, gint64 id, gint64 now, const char *detail);
+MdStatus store_outbox_retry(MdStore *s, gint64 id, int attempts, gint64 next, const char *error);
+MdStatus store_outbox_failed(MdStore *s, gint64 id, int attempts, gint64 now, const char *error);
+MdStatus store_outbox_counts(MdStore *s, int *queued_r, int *sent_r, int *failed_r);
+
+/* Admin */
+MdStatus store_ticket_list(MdStore *s, const char *status, GArray *tickets_r); /* MdTicket */
+MdStatus store_ticket_messages(MdStore *s, gint64 ticket, GPtrArray *rows_r); /* MdMessageRow* */
+MdStatus store_ticket_count(MdStore *s, gint64 *count_r);
+
+#endif

@@ -1,0 +1,162 @@
+/* Unit tests: configuration loading and the problems it reports. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "conf.h"
+
+static char *tmpdir;
+
+static char *
+write_conf(const char *text)
+{
+	char *path = g_build_filename(tmpdir, "maildesk.conf", NULL);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
+static gboolean
+has_problem(GPtrArray *problems, const char *needle)
+{
+	for (guint i = 0; i < problems->len; i++)
+		if (strstr(problems->pdata[i], needle) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+static void
+test_good(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\n"
+	                                   "database = data/md.db\n"
+	                                   "secret_file = secret\n"
+	                                   "hostname = help.example.com\n"
+	                                   "templates = .\n"
+	                                   "subject_tag_prefix = Support #\n"
+	                                   "[sla]\ndefault_resolution = 4h\n"
+	                                   "[smtp]\nurl = smtp://127.0.0.1:2525\n"
+	                                   "[queue support]\naddress = Support@Example.com, help@example.com\n"
+	                                   "[queue sales]\naddress = sales@example.com\nlanguage = lv\n"
+	                                   "[agent alice]\naddress = alice@example.com\nqueues = support\n"
+	                                   "max_open = 3\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+	g_autofree char *db = g_build_filename(tmpdir, "data/md.db", NULL);
+
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_cmpuint(problems->len, ==, 0);
+	g_assert_nonnull(cfg);
+	g_assert_cmpstr(cfg->database, ==, db);
+	g_assert_cmpint(cfg->default_resolution, ==, 4 * 3600);
+	g_assert_cmpstr(cfg->subject_tag_prefix, ==, "Support #");
+	g_assert_cmpstr(conf_queue_for_address(cfg, "support+12-abc@example.com")->name, ==, "support");
+	g_assert_cmpstr(conf_queue_for_address(cfg, "HELP@example.com")->name, ==, "support");
+	g_assert_cmpstr(conf_queue_for_address(cfg, "sales@example.com")->language, ==, "lv");
+	g_assert_null(conf_queue_for_address(cfg, "other@example.com"));
+	g_assert_nonnull(conf_agent_by_address(cfg, "ALICE@example.com"));
+	g_assert_cmpint(((MdAgent *)cfg->agents->pdata[0])->max_open, ==, 3);
+}
+
+static void
+test_problems_name_line_and_key(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\n"          /* 1 */
+	                                   "templates = .\n"       /* 2 */
+	                                   "default_language = English\n" /* 3 */
+	                                   "busy_timeout = soon\n" /* 4 */
+	                                   "colour = blue\n"       /* 5 */
+	                                   "[smtp]\n"              /* 6 */
+	                                   "url = http://x\n"      /* 7 */
+	                                   "[sla]\n"               /* 8 */
+	                                   "default_resolution = 2 days\n" /* 9 */
+	                                   "[queue support]\n"     /* 10 */
+	                                   "address = not-an-address\n" /* 11 */
+	                                   "[agent bob]\n"         /* 12 */
+	                                   "address = bob@example.com\n" /* 13 */
+	                                   "queues = nosuch\n"     /* 14 */
+	                                   "[frobnicate]\n");      /* 15 */
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+	g_autofree char *l3 = g_strdup_printf("%s:3: [maildesk] default_language", path);
+	g_autofree char *l4 = g_strdup_printf("%s:4: [maildesk] busy_timeout", path);
+	g_autofree char *l5 = g_strdup_printf("%s:5: [maildesk] colour: unknown key", path);
+	g_autofree char *l7 = g_strdup_printf("%s:7: [smtp] url", path);
+	g_autofree char *l9 = g_strdup_printf("%s:9: [sla] default_resolution", path);
+	g_autofree char *l11 = g_strdup_printf("%s:11: [queue support] address", path);
+	g_autofree char *l14 = g_strdup_printf("%s:14: [agent bob] queues", path);
+	g_autofree char *l15 = g_strdup_printf("%s:15: [frobnicate]: unknown group", path);
+
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_nonnull(cfg);
+	g_assert_true(has_problem(problems, l3));
+	g_assert_true(has_problem(problems, l4));
+	g_assert_true(has_problem(problems, l5));
+	g_assert_true(has_problem(problems, l7));
+	g_assert_true(has_problem(problems, l9));
+	g_assert_true(has_problem(problems, l11));
+	g_assert_true(has_problem(problems, l14));
+	g_assert_true(has_problem(problems, l15));
+}
+
+static void
+test_unparsable(void)
+{
+	g_autofree char *path = write_conf("this is not a key file\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+
+	g_assert_null(cfg);
+	g_assert_cmpuint(problems->len, ==, 1);
+	g_assert_true(has_problem(problems, path));
+	{
+		g_autoptr(GPtrArray) p2 = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(MdConfig) c2 = conf_load("/nonexistent/maildesk.conf", p2);
+
+		g_assert_null(c2);
+		g_assert_true(has_problem(p2, "/nonexistent/maildesk.conf"));
+	}
+}
+
+static void
+test_durations(void)
+{
+	gint64 s;
+
+	g_assert_true(conf_parse_duration("90s", &s) && s == 90);
+	g_assert_true(conf_parse_duration("15m", &s) && s == 900);
+	g_assert_true(conf_parse_duration("4h", &s) && s == 14400);
+	g_assert_true(conf_parse_duration("2d", &s) && s == 172800);
+	g_assert_true(conf_parse_duration("1w", &s) && s == 604800);
+	g_assert_true(conf_parse_duration("0", &s) && s == 0);
+	g_assert_false(conf_parse_duration("5", &s));
+	g_assert_false(conf_parse_duration("-5m", &s));
+	g_assert_false(conf_parse_duration("5 m", &s));
+	g_assert_false(conf_parse_duration("m", &s));
+	g_assert_false(conf_parse_duration("99999999999999999999d", &s));
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("maildesk-conf-XXXXXX", NULL);
+	g_test_add_func("/conf/good", test_good);
+	g_test_add_func("/conf/problems", test_problems_name_line_and_key);
+	g_test_add_func("/conf/unparsable", test_unparsable);
+	g_test_add_func("/conf/durations", test_durations);
+	rc = g_test_run();
+	{
+		g_autofree char *p = g_build_filename(tmpdir, "maildesk.conf", NULL);
+		g_unlink(p);
+		g_rmdir(tmpdir);
+	}
+	g_free(tmpdir);
+	return rc;
+}

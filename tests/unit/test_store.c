@@ -1,0 +1,256 @@
+/* Unit tests: schema, migrations, locking and the statements intake uses. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static char *tmpdir;
+
+static char *
+db_path(const char *name)
+{
+	return g_build_filename(tmpdir, name, NULL);
+}
+
+static MdStore *
+open_db(const char *name, gboolean create)
+{
+	g_autofree char *path = db_path(name);
+	g_autofree char *error = NULL;
+	MdStatus st;
+	MdStore *s = store_open(path, 200, create, &st, &error);
+
+	if (s == NULL)
+		g_test_message("%s", error);
+	return s;
+}
+
+static void
+test_missing_database(void)
+{
+	g_autofree char *path = db_path("missing.db");
+	g_autofree char *error = NULL;
+	MdStatus st = MD_OK;
+
+	g_assert_null(store_open(path, 200, FALSE, &st, &error));
+	g_assert_cmpint(st, ==, MD_CONFIG);
+	g_assert_nonnull(strstr(error, "maildesk init"));
+}
+
+static void
+test_fresh_schema(void)
+{
+	MdStore *s = open_db("fresh.db", TRUE);
+
+	g_assert_cmpint(store_schema_version(s), ==, 0);
+	g_assert_cmpint(store_check_schema(s), ==, MD_CONFIG);
+	g_assert_cmpint(store_migrate(s), ==, MD_OK);
+	g_assert_cmpint(store_schema_version(s), ==, STORE_SCHEMA_VERSION);
+	g_assert_cmpint(store_check_schema(s), ==, MD_OK);
+	/* running init again changes nothing */
+	g_assert_cmpint(store_migrate(s), ==, MD_OK);
+	g_assert_cmpint(store_schema_version(s), ==, STORE_SCHEMA_VERSION);
+	store_close(s);
+}
+
+/* Every older version migrates forward to the current one, keeping rows. */
+static void
+test_migrations_from_every_version(void)
+{
+	for (int from = 0; from < STORE_SCHEMA_VERSION; from++) {
+		g_autofree char *name = g_strdup_printf("from-%d.db", from);
+		MdStore *s = open_db(name, TRUE);
+
+		g_assert_cmpint(store_migrate_to(s, from), ==, MD_OK);
+		g_assert_cmpint(store_schema_version(s), ==, from);
+		g_assert_cmpint(store_migrate(s), ==, MD_OK);
+		g_assert_cmpint(store_schema_version(s), ==, STORE_SCHEMA_VERSION);
+		store_close(s);
+	}
+}
+
+static void
+test_newer_schema_refused(void)
+{
+	g_autofree char *path = db_path("newer.db");
+	MdStore *s = open_db("newer.db", TRUE);
+	sqlite3 *raw;
+
+	g_assert_cmpint(store_migrate(s), ==, MD_OK);
+	store_close(s);
+	g_assert_cmpint(sqlite3_open(path, &raw), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(raw, "PRAGMA user_version = 999", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(raw);
+	s = open_db("newer.db", FALSE);
+	g_assert_cmpint(store_check_schema(s), ==, MD_CONFIG);
+	g_assert_nonnull(strstr(store_error(s), "newer"));
+	g_assert_cmpint(store_migrate(s), ==, MD_CONFIG);
+	store_close(s);
+}
+
+static void
+test_busy_is_tempfail(void)
+{
+	MdStore *a = open_db("busy.db", TRUE);
+	MdStore *b;
+	gint64 t0;
+
+	g_assert_cmpint(store_migrate(a), ==, MD_OK);
+	b = open_db("busy.db", FALSE);
+	g_assert_cmpint(store_begin(a), ==, MD_OK);
+	t0 = g_get_monotonic_time();
+	g_assert_cmpint(store_begin(b), ==, MD_TEMPFAIL);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 150 * 1000); /* waited for the timeout */
+	store_rollback(a);
+	g_assert_cmpint(store_begin(b), ==, MD_OK);
+	store_rollback(b);
+	store_close(a);
+	store_close(b);
+}
+
+static void
+test_message_flow(void)
+{
+	MdStore *s = open_db("flow.db", TRUE);
+	MdTicket t = { 0 };
+	MdNewMessage m = { 0 };
+	g_autofree char *lang = NULL;
+	const guint8 raw[] = "Subject: x\r\n\r\nbody\0with NUL";
+	gint64 row = 0, found_row = 0, found_ticket = 0, tid = 0;
+	gboolean own = FALSE, yes = FALSE, found = FALSE;
+	int count = -1, q, sent, failed;
+	g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func((GDestroyNotify)md_outbox_row_free);
+
+	g_assert_cmpint(store_migrate(s), ==, MD_OK);
+	g_assert_cmpint(store_begin(s), ==, MD_OK);
+	g_assert_cmpint(store_customer_upsert(s, "Ann@Example.org", "Ann", &t.customer_id, &lang), ==, MD_OK);
+	g_assert_null(lang);
+	g_assert_cmpint(store_customer_set_language(s, t.customer_id, "lv"), ==, MD_OK);
+	{
+		gint64 again = 0;
+		g_autofree char *lang2 = NULL;
+
+		/* same customer whatever the case of the address */
+		g_assert_cmpint(store_customer_upsert(s, "ann@example.org", NULL, &again, &lang2), ==, MD_OK);
+		g_assert_cmpint(again, ==, t.customer_id);
+		g_assert_cmpstr(lang2, ==, "lv");
+	}
+	t.status = g_strdup("new");
+	t.queue = g_strdup("support");
+	t.subject = g_strdup("Printer");
+	t.created = 1000;
+	t.eta = 5000;
+	g_assert_cmpint(store_ticket_insert(s, &t), ==, MD_OK);
+	g_assert_cmpint(t.id, >, 0);
+
+	m.ticket_id = t.id;
+	m.direction = "in";
+	m.kind = "customer";
+	m.message_id = "abc@example.org";
+	m.sha256 = "hash1";
+	m.received = 1000;
+	m.raw = raw;
+	m.raw_len = sizeof raw - 1;
+	g_assert_cmpint(store_message_insert(s, &m, &row), ==, MD_OK);
+	g_assert_cmpint(store_message_id_add(s, "abc@example.org", t.id, row, "in"), ==, MD_OK);
+	g_assert_cmpint(store_message_id_add(s, "ours@help", t.id, 0, "out"), ==, MD_OK);
+	g_assert_cmpint(store_participant_add(s, t.id, "ann@example.org", "customer"), ==, MD_OK);
+	g_assert_cmpint(store_participant_add(s, t.id, "ANN@example.org", "customer"), ==, MD_OK);
+	g_assert_cmpint(store_outbox_insert(s, t.id, row, "ack", "", "ann@example.org", raw,
+	                                    sizeof raw - 1, 1000, NULL), ==, MD_OK);
+	g_assert_cmpint(store_autoreply_log(s, "ann@example.org", 1000), ==, MD_OK);
+	g_assert_cmpint(store_commit(s), ==, MD_OK);
+
+	/* the same content hash is found again */
+	g_assert_cmpint(store_message_by_hash(s, "hash1", &found_row, &found_ticket), ==, MD_OK);
+	g_assert_cmpint(found_row, ==, row);
+	g_assert_cmpint(found_ticket, ==, t.id);
+	g_assert_cmpint(store_message_by_hash(s, "hash2", &found_row, &found_ticket), ==, MD_OK);
+	g_assert_cmpint(found_row, ==, 0);
+	/* a second row with the same hash is refused by the schema */
+	g_assert_cmpint(store_begin(s), ==, MD_OK);
+	g_assert_cmpint(store_message_insert(s, &m, &row), ==, MD_TEMPFAIL);
+	store_rollback(s);
+
+	g_assert_cmpint(store_ticket_by_message_id(s, "abc@example.org", &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, t.id);
+	g_assert_cmpint(store_is_own_message_id(s, "abc@example.org", &own), ==, MD_OK);
+	g_assert_false(own);
+	g_assert_cmpint(store_is_own_message_id(s, "ours@help", &own), ==, MD_OK);
+	g_assert_true(own);
+	g_assert_cmpint(store_is_participant(s, t.id, "ANN@EXAMPLE.ORG", &yes), ==, MD_OK);
+	g_assert_true(yes);
+	g_assert_cmpint(store_is_participant(s, t.id + 1, "ann@example.org", &yes), ==, MD_OK);
+	g_assert_false(yes);
+	g_assert_cmpint(store_autoreply_count(s, "ann@example.org", 900, &count), ==, MD_OK);
+	g_assert_cmpint(count, ==, 1);
+	g_assert_cmpint(store_autoreply_count(s, "ann@example.org", 1001, &count), ==, MD_OK);
+	g_assert_cmpint(count, ==, 0);
+
+	/* the raw bytes come back byte for byte, NUL included */
+	g_assert_cmpint(store_outbox_due(s, 1000, 10, due), ==, MD_OK);
+	g_assert_cmpuint(due->len, ==, 1);
+	{
+		const MdOutboxRow *r = due->pdata[0];
+		gsize len;
+		const guint8 *data = g_bytes_get_data(r->raw, &len);
+
+		g_assert_cmpmem(data, len, raw, sizeof raw - 1);
+		g_assert_cmpstr(r->rcpts[0], ==, "ann@example.org");
+		g_assert_cmpint(store_begin(s), ==, MD_OK);
+		g_assert_cmpint(store_outbox_retry(s, r->id, 1, 2000, "451 try later"), ==, MD_OK);
+		g_assert_cmpint(store_commit(s), ==, MD_OK);
+	}
+	g_ptr_array_set_size(due, 0);
+	g_assert_cmpint(store_outbox_due(s, 1999, 10, due), ==, MD_OK);
+	g_assert_cmpuint(due->len, ==, 0);
+	g_assert_cmpint(store_outbox_due(s, 2000, 10, due), ==, MD_OK);
+	g_assert_cmpuint(due->len, ==, 1);
+	g_assert_cmpint(store_outbox_sent(s, ((MdOutboxRow *)due->pdata[0])->id, 2000, "250 ok"), ==, MD_OK);
+	g_assert_cmpint(store_outbox_counts(s, &q, &sent, &failed), ==, MD_OK);
+	g_assert_cmpint(q, ==, 0);
+	g_assert_cmpint(sent, ==, 1);
+
+	{
+		MdTicket back = { 0 };
+
+		g_assert_cmpint(store_ticket_set_status(s, t.id, "closed", 3000), ==, MD_OK);
+		g_assert_cmpint(store_ticket_get(s, t.id, &back, &found), ==, MD_OK);
+		g_assert_true(found);
+		g_assert_cmpstr(back.status, ==, "closed");
+		g_assert_cmpint(back.closed_at, ==, 3000);
+		g_assert_cmpstr(back.customer_addr, ==, "Ann@Example.org");
+		md_ticket_clear(&back);
+		/* the schema refuses a status that does not exist */
+		g_assert_cmpint(store_ticket_set_status(s, t.id, "lost", 3000), ==, MD_TEMPFAIL);
+	}
+	md_ticket_clear(&t);
+	store_close(s);
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("maildesk-store-XXXXXX", NULL);
+	g_test_add_func("/store/missing", test_missing_database);
+	g_test_add_func("/store/fresh", test_fresh_schema);
+	g_test_add_func("/store/migrations", test_migrations_from_every_version);
+	g_test_add_func("/store/newer", test_newer_schema_refused);
+	g_test_add_func("/store/busy", test_busy_is_tempfail);
+	g_test_add_func("/store/flow", test_message_flow);
+	rc = g_test_run();
+	{
+		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			rc = 1;
+	}
+	g_free(tmpdir);
+	return rc;
+}
