@@ -1,2 +1,130 @@
-#!/bin/sh
-echo "1..0 # SKIP placeholder"
+#!/bin/bash
+# Fault tests for deliver: each fault gives its documented exit code and
+# status line, leaves no partial rows, and loses nothing.
+. "$MAILDESK_SRCDIR/tests/lib.sh"
+trap 'cleanup_site; [ -n "${LOCKER:-}" ] && kill "$LOCKER" 2>/dev/null' EXIT
+make_site
+sed -i 's/^reopen_days = 30$/reopen_days = 30\nbusy_timeout = 1/' "$CONF"
+
+mail() { # mail N FROM
+	printf 'From: %s\nTo: support@example.com\nSubject: Question %s\nMessage-ID: <q%s@example.org>\n\nBody %s\n' "$2" "$1" "$1" "$1"
+}
+counts() { sql "SELECT (SELECT count(*) FROM messages) || '/' || (SELECT count(*) FROM tickets) || '/' || (SELECT count(*) FROM outbox) || '/' || (SELECT count(*) FROM events)"; }
+
+# --- a database held locked by another writer beyond busy_timeout
+mail 1 ann@example.org >"$SITE/m1.eml"
+before=$(counts)
+python3 -c "
+import sqlite3, time, sys
+c = sqlite3.connect('$DB', isolation_level=None)
+c.execute('BEGIN IMMEDIATE')
+print('locked', flush=True)
+time.sleep(6)
+" >"$SITE/locker.out" &
+LOCKER=$!
+for _ in $(seq 50); do grep -q locked "$SITE/locker.out" 2>/dev/null && break; sleep 0.1; done
+t0=$(date +%s%N)
+deliver "$SITE/m1.eml" --recipient support@example.com
+rc=$?
+t1=$(date +%s%N)
+is "locked database: exit 75" "$rc" 75
+is "locked database: a 4.x.x line first for Postfix" "$(head -c 6 "$SITE/deliver.out")" "4.3.0 "
+check "locked database: waited for busy_timeout (>= 0.9 s)" test $(((t1 - t0) / 1000000)) -ge 900
+kill "$LOCKER" 2>/dev/null; wait "$LOCKER" 2>/dev/null; LOCKER=
+is "locked database: no partial rows" "$(counts)" "$before"
+check "locked database: the retry succeeds" deliver "$SITE/m1.eml" --recipient support@example.com
+is "retry stored one message, one ticket, one ack" "$(sql 'SELECT count(*) || "/" || (SELECT count(*) FROM outbox) FROM tickets')" "1/1"
+
+# --- a second delivery of the same message adds nothing
+before=$(counts)
+check "redelivery exits 0" deliver "$SITE/m1.eml" --recipient support@example.com
+is "redelivery adds no row anywhere" "$(counts)" "$before"
+# the same Message-ID with other content is a new message, not a duplicate
+sed 's/Body 1/Body 1, edited/' "$SITE/m1.eml" >"$SITE/m1b.eml"
+check "reused Message-ID with new content delivered" deliver "$SITE/m1b.eml" --recipient support@example.com
+is "reused Message-ID with new content is stored" "$(sql "SELECT count(*) FROM messages WHERE message_id = 'q1@example.org'")" 2
+# no Message-ID at all: accepted, and identified by content
+printf 'From: nomid@example.org\nTo: support@example.com\nSubject: no id\n\nhello\n' >"$SITE/nomid.eml"
+check "message without Message-ID delivered" deliver "$SITE/nomid.eml"
+check "message without Message-ID redelivered" deliver "$SITE/nomid.eml"
+is "message without Message-ID stored once" "$(sql "SELECT count(*) FROM messages WHERE from_addr = 'nomid@example.org'")" 1
+
+# --- the hourly autoreply limit (3 in the test config)
+for i in 10 11 12 13 14; do
+	mail $i flood@example.org >"$SITE/f$i.eml"
+	deliver "$SITE/f$i.eml" --sender flood@example.org --recipient support@example.com || not_ok "flood $i delivered"
+done
+is "five tickets from one sender stored" "$(sql "SELECT count(*) FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE c.address = 'flood@example.org'")" 5
+is "only three acknowledgements within the hour" "$(sql "SELECT count(*) FROM outbox WHERE rcpts = 'flood@example.org'")" 3
+is "the others are recorded as withheld" "$(sql "SELECT count(*) FROM events WHERE what = 'ack-withheld' AND new_value = 'rate-limit'")" 2
+
+# --- read-only database directory
+chmod 555 "$SITE/data"
+chmod 444 "$DB"
+mail 20 ro@example.org >"$SITE/ro.eml"
+if [ "$(id -u)" = 0 ]; then
+	# root ignores file modes: run deliver as an unprivileged user
+	chown -R nobody "$SITE"
+	chmod 755 "$SITE"
+	RUN="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+else
+	RUN=
+fi
+$RUN "$MAILDESK_BIN" -c "$CONF" deliver --recipient support@example.com <"$SITE/ro.eml" >"$SITE/ro.out" 2>&1
+is "read-only database directory: exit 75" "$?" 75
+is "read-only database directory: a 4.x.x line first" "$(cut -c1-2 "$SITE/ro.out" | head -1)" "4."
+chmod 755 "$SITE/data"
+chmod 644 "$DB"
+$RUN "$MAILDESK_BIN" -c "$CONF" deliver --recipient support@example.com <"$SITE/ro.eml" >"$SITE/ro.out" 2>&1
+is "writable again: the retry succeeds" "$?" 0
+[ "$(id -u)" = 0 ] && chown -R "$(id -u)" "$SITE"
+
+# --- broken configuration and missing database: 78, deferred by Postfix
+cp "$CONF" "$SITE/good.conf"
+echo "colour = blue" >>"$CONF"
+deliver "$SITE/m1.eml"
+is "broken config: exit 78" "$?" 78
+is "broken config: the 4.3.5 line comes first" "$(head -c 6 "$SITE/deliver.out")" "4.3.5 "
+md check-config >/dev/null 2>"$SITE/cc.err"
+is "check-config: exit 78" "$?" 78
+check "check-config names file, line and key" grep -q "maildesk.conf:[0-9]*: \[queue sales\] colour: unknown key" "$SITE/cc.err"
+cp "$SITE/good.conf" "$CONF"
+mv "$DB" "$DB.away"
+deliver "$SITE/m1.eml"
+is "missing database: exit 78" "$?" 78
+is "missing database: the 4.3.5 line comes first" "$(head -c 6 "$SITE/deliver.out")" "4.3.5 "
+mv "$DB.away" "$DB"
+deliver "$SITE/m1.eml" --recipient support@example.com extra-recipient@example.com
+is "stray recipients (no recipient limit in master.cf): exit 78, not silently dropped" "$?" 78
+
+# --- a message over max_message_size bounces with 5.3.4
+sed -i 's/^\[limits\]$/[limits]\nmax_message_size = 2048/' "$CONF"
+{ mail 30 big@example.org; head -c 4096 /dev/zero | tr '\0' 'x'; echo; } >"$SITE/big.eml"
+deliver "$SITE/big.eml"
+is "oversized message: exit 65" "$?" 65
+is "oversized message: 5.3.4 line" "$(head -c 6 "$SITE/deliver.out")" "5.3.4 "
+
+# --- an unparsable message is stored raw on a flagged ticket
+printf '\x00\x01\x02 not a mail at all\n\xff\xfe' >"$SITE/junk.eml"
+check "garbage input delivered" deliver "$SITE/junk.eml" --recipient support@example.com
+is "garbage stored raw on a ticket flagged for an agent" \
+	"$(sql "SELECT t.needs_attention FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.size = $(stat -c %s "$SITE/junk.eml") AND m.parse_error IS NOT NULL")" 1
+
+# --- outbox: 4xx defers with backoff, 5xx fails and is recorded
+PORT=$(free_port)
+start_sink "$PORT" "$SITE/sink" -r RCPT
+sed -i "s#^url = .*#url = smtp://127.0.0.1:$PORT#" "$CONF"
+queued=$(sql "SELECT count(*) FROM outbox WHERE status = 'queued'")
+md send --once >/dev/null
+is "4xx: rows stay queued" "$(sql "SELECT count(*) FROM outbox WHERE status = 'queued'")" "$queued"
+is "4xx: attempts counted, retry scheduled later" "$(sql "SELECT count(*) FROM outbox WHERE status = 'queued' AND attempts = 1 AND next_attempt > strftime('%s','now') + 30")" "$queued"
+stop_sink
+start_sink "$PORT" "$SITE/sink" -f RCPT
+sql "UPDATE outbox SET next_attempt = 0 WHERE status = 'queued'"
+md send --once >/dev/null
+is "5xx: rows failed" "$(sql "SELECT count(*) FROM outbox WHERE status = 'failed'")" "$queued"
+is "5xx: recorded on the ticket" "$(sql "SELECT count(*) FROM events WHERE what = 'delivery-failed'")" "$queued"
+stop_sink
+
+check "database passes integrity_check" test "$(sql 'PRAGMA integrity_check')" = ok
+done_testing
