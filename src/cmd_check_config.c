@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "commands.h"
+#include "template.h"
 
 int
 cmd_check_config(const MdGlobal *g, int argc, char **argv)
@@ -36,9 +37,20 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 		for (unsigned i = 0; i < G_N_ELEMENTS(langs); i++) {
 			g_autofree char *ack = g_build_filename(cfg->templates, langs[i], "ack", NULL);
 
+			g_autoptr(JsonObject) ctx = json_object_new();
+			g_autoptr(MdRendered) r = NULL;
+			g_autofree char *terror = NULL;
+
 			if (!g_file_test(ack, G_FILE_TEST_IS_REGULAR)) {
 				fprintf(stderr, "maildesk: %s:0: [maildesk] templates: %s is missing\n",
 				        cfg->path, ack);
+				problems++;
+				continue;
+			}
+			/* a template that does not render would fail every delivery */
+			r = template_render_file(cfg->templates, langs[i], langs[i], "ack", ctx, &terror);
+			if (r == NULL) {
+				fprintf(stderr, "maildesk: %s\n", terror);
 				problems++;
 			}
 		}

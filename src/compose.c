@@ -45,17 +45,6 @@ header_reserved(const char *name)
 	return FALSE;
 }
 
-static gboolean
-header_name_valid(const char *name)
-{
-	if (name == NULL || *name == '\0' || strlen(name) > 76)
-		return FALSE;
-	for (const char *p = name; *p != '\0'; p++)
-		if (*p < 33 || *p > 126 || *p == ':')
-			return FALSE;
-	return TRUE;
-}
-
 /*
  * A plain addr-spec: dot-atom local part in ASCII, '@', a domain of
  * letters, digits, hyphens and dots (non-ASCII allowed: GMime writes it as
@@ -284,7 +273,7 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 		const MdHeader *th = g_ptr_array_index(r->headers, i);
 		g_autofree char *value = NULL;
 
-		if (!header_name_valid(th->name) || header_reserved(th->name))
+		if (!template_header_name_valid(th->name) || header_reserved(th->name))
 			continue;
 		value = header_value(th->value);
 		if (*value != '\0')

@@ -24,6 +24,8 @@
 #include "token.h"
 
 #define MAX_OUT_REFERENCES 20
+/* The text kept for agents and JSON; the raw message keeps everything. */
+#define MAX_STORED_TEXT (1 << 20)
 
 void
 md_intake_result_clear(MdIntakeResult *r)
@@ -316,6 +318,7 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 	g_autofree char *cc = join_addresses(msg->cc);
 	g_autoptr(GPtrArray) refs = g_ptr_array_new();
 	g_autofree char *refs_joined = NULL;
+	g_autofree char *text = NULL;
 	MdNewMessage m = { 0 };
 	MdStatus st;
 
@@ -336,7 +339,13 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 	m.to_addrs = to;
 	m.cc_addrs = cc;
 	m.subject = msg->subject;
-	m.text = msg->text;
+	if (strlen(msg->text) > MAX_STORED_TEXT) {
+		const char *end = g_utf8_find_prev_char(msg->text, msg->text + MAX_STORED_TEXT);
+
+		text = g_strdup_printf("%.*s\n[... text cut at %d bytes; the raw message has it all]",
+		                       (int)(end - msg->text), msg->text, MAX_STORED_TEXT);
+	}
+	m.text = text ? text : msg->text;
 	m.date = msg->has_date ? msg->date : 0;
 	m.received = now;
 	m.env_sender = env->sender;

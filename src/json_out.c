@@ -33,19 +33,17 @@ ticket_object(const MdTicket *t)
 	json_object_set_string_member(o, "subject", t->subject ? t->subject : "");
 	json_object_set_string_member(o, "customer", t->customer_addr);
 	set_string_or_null(o, "assignee", t->assignee);
+	json_object_set_string_member(o, "priority", t->priority);
+	json_object_set_string_member(o, "queue", t->queue);
+	set_time_or_null(o, "eta", t->eta);
+	set_time_or_null(o, "updated", t->updated);
 	return o;
 }
 
 JsonNode *
 json_out_ticket_summary(const MdTicket *t)
 {
-	JsonObject *o = ticket_object(t);
-
-	json_object_set_string_member(o, "priority", t->priority);
-	json_object_set_string_member(o, "queue", t->queue);
-	set_time_or_null(o, "eta", t->eta);
-	set_time_or_null(o, "updated", t->updated);
-	return json_node_init_object(json_node_alloc(), o);
+	return json_node_init_object(json_node_alloc(), ticket_object(t));
 }
 
 JsonNode *
@@ -54,13 +52,9 @@ json_out_ticket_full(const MdTicket *t, GPtrArray *messages)
 	JsonObject *o = ticket_object(t);
 	JsonArray *msgs = json_array_new();
 
-	json_object_set_string_member(o, "priority", t->priority);
-	json_object_set_string_member(o, "queue", t->queue);
 	set_string_or_null(o, "customer_name", t->customer_name);
 	set_string_or_null(o, "language", t->language);
-	set_time_or_null(o, "eta", t->eta);
 	set_time_or_null(o, "created", t->created);
-	set_time_or_null(o, "updated", t->updated);
 	if (t->linked_ticket > 0)
 		json_object_set_int_member(o, "linked_ticket", t->linked_ticket);
 	else

@@ -679,6 +679,29 @@ store_participant_add(MdStore *s, gint64 ticket, const char *addr, const char *r
 	return run(s, st, "participant add");
 }
 
+/* Writes len bytes into the zeroblob of table.column in row, in chunks. */
+static MdStatus
+write_blob(MdStore *s, const char *table, const char *column, gint64 row, const guint8 *data,
+           gsize len)
+{
+	const gsize chunk = 1 << 20;
+	sqlite3_blob *blob = NULL;
+	int rc;
+
+	if (len == 0)
+		return MD_OK;
+	rc = sqlite3_blob_open(s->db, "main", table, column, row, 1, &blob);
+	for (gsize off = 0; rc == SQLITE_OK && off < len; off += chunk)
+		rc = sqlite3_blob_write(blob, data + off, (int)MIN(chunk, len - off), (int)off);
+	if (blob != NULL) {
+		int rc2 = sqlite3_blob_close(blob);
+
+		if (rc == SQLITE_OK)
+			rc = rc2;
+	}
+	return rc == SQLITE_OK ? MD_OK : fail(s, rc, "blob write");
+}
+
 MdStatus
 store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r)
 {
@@ -702,7 +725,11 @@ store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r)
 	bind_text(st, 9, m->to_addrs);
 	bind_text(st, 10, m->cc_addrs);
 	bind_text(st, 11, m->subject);
-	bind_text(st, 12, m->text);
+	/* static: the text lives until the step is done; it may be large */
+	if (m->text != NULL)
+		sqlite3_bind_text64(st, 12, m->text, strlen(m->text), SQLITE_STATIC, SQLITE_UTF8);
+	else
+		sqlite3_bind_null(st, 12);
 	bind_opt_int(st, 13, m->date);
 	sqlite3_bind_int64(st, 14, m->received);
 	bind_text(st, 15, m->env_sender);
@@ -710,15 +737,13 @@ store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r)
 	bind_text(st, 17, m->sha256);
 	sqlite3_bind_int64(st, 18, (sqlite3_int64)m->raw_len);
 	bind_text(st, 19, m->parse_error);
-	/* static: the caller's buffer outlives the step, and a 30 MB message
-	 * is not copied once more */
-	sqlite3_bind_blob64(st, 20, m->raw_len ? (const void *)m->raw : "", m->raw_len, SQLITE_STATIC);
-	r = run(s, st, "message insert");
-	sqlite3_clear_bindings(st);
-	if (r != MD_OK)
+	/* the raw bytes go in afterwards through incremental blob I/O, so a
+	 * 30 MB message is never built into one more in-memory record */
+	sqlite3_bind_zeroblob64(st, 20, m->raw_len);
+	if ((r = run(s, st, "message insert")) != MD_OK)
 		return r;
 	*row_r = sqlite3_last_insert_rowid(s->db);
-	return MD_OK;
+	return write_blob(s, "messages", "raw", *row_r, m->raw, m->raw_len);
 }
 
 MdStatus

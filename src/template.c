@@ -496,11 +496,10 @@ render_part(Parser *ps, const char *text, int first_line, GPtrArray *stack, Esca
 	return g_string_free(out, FALSE);
 }
 
-/* RFC 5322 field name: printable ASCII except colon. */
-static gboolean
-header_name_valid(const char *name)
+gboolean
+template_header_name_valid(const char *name)
 {
-	if (*name == '\0')
+	if (name == NULL || *name == '\0' || strlen(name) > 76)
 		return FALSE;
 	for (const char *p = name; *p != '\0'; p++)
 		if (*p < 33 || *p > 126 || *p == ':')
@@ -565,7 +564,7 @@ template_render_string(const char *text, const char *origin, JsonObject *context
 		MdHeader *h;
 
 		name = colon != NULL ? g_strndup(lines[i], colon - lines[i]) : NULL;
-		if (name == NULL || !header_name_valid(name)) {
+		if (name == NULL || !template_header_name_valid(name)) {
 			parse_error(&ps, (int)i + 1,
 			            "expected a \"Name: value\" header line (or a blank line "
 			            "before the body)");

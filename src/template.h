@@ -69,4 +69,7 @@ MdRendered *template_render_string(const char *text, const char *origin, JsonObj
  * UTF-8 replaced.  NULL gives "".  Caller frees with g_free(). */
 char *template_header_escape(const char *value);
 
+/* RFC 5322 field name: 1 to 76 printable ASCII characters, no colon. */
+gboolean template_header_name_valid(const char *name);
+
 #endif

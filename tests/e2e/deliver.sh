@@ -110,6 +110,15 @@ is "forged token opens a new flagged ticket" \
 	"$(sql "SELECT t.id != 1 AND t.needs_attention FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id = 'eve-2@example.net'")" 1
 is "no reply was acknowledged again" "$(sql "SELECT count(*) FROM outbox WHERE ticket_id = 1")" 1
 
+msg e3.eml "Eve <eve@example.net>" "Hello" "eve-3@example.net" "X-Maildesk-Ticket: [#1]" "X-Maildesk-Kind: reply" <<<"Our own headers from outside."
+check "mail with forged X-Maildesk headers delivered" deliver "$SITE/e3.eml" --recipient support@example.com
+is "X-Maildesk-* headers from outside are ignored" \
+	"$(sql "SELECT ticket_id != 1 AND kind = 'customer' FROM messages WHERE message_id = 'eve-3@example.net'")" 1
+msg v.eml "Vera <vera@example.net>" "Verbose" "v-1@example.net" <<<"Log line."
+md -v deliver --recipient support@example.com <"$SITE/v.eml" >/dev/null 2>"$SITE/v.err"
+check "deliver -v writes the Postfix-style log line to stderr" \
+	grep -qE "ticket=[0-9]+ msgid=<v-1@example.net> from=<vera@example.net> .*action=new" "$SITE/v.err"
+
 # --- solved reopens, closed long ago opens a new linked ticket
 sql "UPDATE tickets SET status = 'solved' WHERE id = 2"
 msg ru2.eml "Иван <ivan@example.ru>" "Re: [#2] Принтер" "ru-2@example.ru" <<<"Опять не печатает."
@@ -172,7 +181,7 @@ md ticket list --json >"$SITE/list.json"
 is "ticket list --json has the documented shape" "$(python3 -c "
 import json
 l = json.load(open('$SITE/list.json'))
-print(len(l) >= 8 and all({'id','status','subject','customer','assignee'} <= t.keys() for t in l))")" True
+print(len(l) >= 10 and all({'id','status','subject','customer','assignee'} <= t.keys() for t in l))")" True
 is "ticket list --status filters" "$(md ticket list --json --status closed | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)])')" "[3]"
 md ticket show 999 >/dev/null 2>&1
 is "ticket show of a missing ticket exits 66" "$?" 66

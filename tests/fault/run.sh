@@ -97,6 +97,16 @@ mv "$DB.away" "$DB"
 deliver "$SITE/m1.eml" --recipient support@example.com extra-recipient@example.com
 is "stray recipients (no recipient limit in master.cf): exit 78, not silently dropped" "$?" 78
 
+# --- a template that does not render is a configuration problem
+cp -r "$MAILDESK_SRCDIR/templates" "$SITE/tpl"
+chmod -R u+w "$SITE/tpl"
+sed -i "s#^templates = .*#templates = $SITE/tpl#" "$CONF"
+echo "{{#ticket.id}} never closed" >>"$SITE/tpl/ru/ack"
+md check-config >/dev/null 2>"$SITE/cc.err"
+is "broken template: check-config exits 78" "$?" 78
+check "broken template: check-config names file and line" grep -q "tpl/ru/ack:[0-9]*: section" "$SITE/cc.err"
+cp "$SITE/good.conf" "$CONF"
+
 # --- a message over max_message_size bounces with 5.3.4
 sed -i 's/^\[limits\]$/[limits]\nmax_message_size = 2048/' "$CONF"
 { mail 30 big@example.org; head -c 4096 /dev/zero | tr '\0' 'x'; echo; } >"$SITE/big.eml"

@@ -1,0 +1,363 @@
+#!/bin/bash
+# End to end through a real Postfix: swaks -> private Postfix instance on
+# 127.0.0.1 -> the pipe(8) service of contrib/postfix/master.cf.snippet ->
+# maildesk deliver -> ticket; maildesk send -> the same Postfix -> the
+# customer's Maildir; the customer's reply to the signed Reply-To threads
+# into the ticket; a database the pipe user cannot reach defers (never
+# bounces) and the message arrives after "postqueue -f".
+#
+# Uses contrib/postfix/{main.cf,master.cf}.snippet and transport.example
+# with only their paths and user substituted, so a broken snippet fails
+# here.  Needs root (pipe(8) needs a user to switch to; we create
+# maildesk-test), postfix and swaks (scripts/install-deps.sh).
+. "$MAILDESK_SRCDIR/tests/lib.sh"
+
+MDUSER=maildesk-test
+LOCK=/tmp/maildesk-postfix-test.lock
+T=
+PF=
+
+# --- prerequisites: a missing one is a failure, never a skip
+[ "$(id -u)" = 0 ] || bail "tests/e2e/postfix.sh must run as root (pipe(8) switches to an unprivileged user)"
+for p in /usr/sbin/postfix /usr/sbin/postconf /usr/sbin/postmap /usr/sbin/postqueue; do
+	[ -x "$p" ] || bail "$p missing: install postfix (scripts/install-deps.sh)"
+done
+command -v swaks >/dev/null || bail "swaks missing: install swaks (scripts/install-deps.sh)"
+command -v sqlite3 >/dev/null || bail "sqlite3 missing (scripts/install-deps.sh)"
+command -v runuser >/dev/null || bail "runuser missing (util-linux)"
+command -v flock >/dev/null || bail "flock missing (util-linux)"
+
+# Adds (add) or removes (del) $PF in the default instance's
+# alternate_config_directories; also forgets directories of earlier runs
+# that no longer exist.  Serialised with other runs by a lock.
+alt_dirs() {
+	(
+		flock -w 30 9 || exit 1
+		[ -f /etc/postfix/main.cf ] || printf 'compatibility_level = 3.6\n' >/etc/postfix/main.cf
+		local v new= d
+		v=$(postconf -h alternate_config_directories 2>/dev/null | tr ',' ' ')
+		for d in $v; do
+			[ "$d" = "$PF" ] && continue
+			case $d in /tmp/maildesk-postfix-*) [ -d "$d" ] || continue ;; esac
+			new="$new $d"
+		done
+		[ "$1" = add ] && new="$new $PF"
+		if [ -n "$new" ]; then
+			postconf -e "alternate_config_directories =${new}"
+		else
+			postconf -X alternate_config_directories
+		fi
+	) 9>"$LOCK"
+}
+
+cleanup() {
+	local pid= i
+	[ -n "$T" ] || return
+	if [ -f "$T/queue/pid/master.pid" ]; then
+		pid=$(tr -dc 0-9 <"$T/queue/pid/master.pid")
+		timeout 20 postfix -c "$PF" stop >/dev/null 2>&1
+		for i in $(seq 100); do
+			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	if [ "$TAP_FAILED" != 0 ] && [ -f "$T/maillog" ]; then
+		diag "--- end of the Postfix log"
+		tail -40 "$T/maillog" | sed 's/^/# /'
+	fi
+	alt_dirs del
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+# every wait below ends by this deadline, whatever its own timeout
+DEADLINE=$((SECONDS + 90))
+
+# --- the pipe user
+if ! getent passwd "$MDUSER" >/dev/null; then
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$MDUSER" 2>/dev/null ||
+		getent passwd "$MDUSER" >/dev/null || bail "cannot create the user $MDUSER"
+fi
+MDUID=$(id -u "$MDUSER")
+MDGID=$(id -g "$MDUSER")
+
+# --- a directory the pipe user can traverse.  Always under /tmp: the
+# queue's socket paths must stay short, and $TMPDIR may be private.
+T=$(mktemp -d /tmp/maildesk-postfix-XXXXXX) || bail "mktemp failed"
+chmod 755 "$T"
+cd "$T" || bail "cd $T"
+PF=$T/etc
+SITE=$T/site
+CONF=$SITE/maildesk.conf
+DB=$SITE/data/maildesk.db
+LOG=$T/maillog
+MAILDIR=$T/vmail/customer.test/alice
+PORT=$(free_port)
+
+mkdir -p "$PF" "$T/queue" "$T/bin" "$T/out" "$SITE/data" "$T/vmail"
+cp "$MAILDESK_BIN" "$T/bin/maildesk" && chmod 755 "$T/bin/maildesk" || bail "cannot copy $MAILDESK_BIN"
+cp -r "$MAILDESK_SRCDIR/templates" "$T/templates" && chmod -R a+rX "$T/templates" || bail "cannot copy templates"
+
+# --- maildesk's site, owned by the pipe user
+cat >"$CONF" <<CONF
+[maildesk]
+database = data/maildesk.db
+secret_file = secret
+hostname = help.test
+templates = $T/templates
+default_language = en
+site_name = Test Support
+send_after_deliver = no
+
+[smtp]
+url = smtp://127.0.0.1:$PORT
+starttls = never
+timeout = 10
+
+[queue support]
+address = support@help.test
+CONF
+chown -R "$MDUSER:$MDGID" "$SITE" "$T/vmail"
+chmod 750 "$SITE" "$SITE/data"
+
+md() { runuser -u "$MDUSER" -- "$T/bin/maildesk" -c "$CONF" "$@"; }
+# mdq NAME ARGS...: md with its output kept in out/NAME, shown on failure
+mdq() {
+	local name=$1; shift
+	md "$@" >"$T/out/$name" 2>&1 && return 0
+	sed 's/^/# /' "$T/out/$name"
+	return 1
+}
+# sqlite3 as the pipe user too: files SQLite creates (-wal, -shm) must
+# stay writable for maildesk
+sql() { runuser -u "$MDUSER" -- sqlite3 -batch -noheader "$DB" "$@"; }
+
+check "maildesk init as $MDUSER" mdq init init
+check "check-config accepts the site" mdq check-config check-config
+
+# --- the private Postfix instance
+alt_dirs add || bail "cannot add $PF to alternate_config_directories in /etc/postfix/main.cf"
+cat >"$PF/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $T/queue
+data_directory = $T/data
+meta_directory = /etc/postfix
+maillog_file = $LOG
+maillog_file_prefixes = $T
+myhostname = mail.help.test
+mydomain = help.test
+myorigin = help.test
+mydestination = help.test
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost =
+alias_maps =
+alias_database =
+smtp_dns_support_level = disabled
+lmtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+biff = no
+append_dot_mydomain = no
+delay_warning_time = 0
+virtual_mailbox_domains = customer.test
+virtual_mailbox_base = $T/vmail
+virtual_mailbox_maps = inline:{ alice@customer.test=customer.test/alice/ }
+virtual_uid_maps = static:$MDUID
+virtual_gid_maps = static:$MDGID
+virtual_minimum_uid = $MDUID
+# the sanitizer build must see the same options under pipe(8) as in make check
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+export_environment = TZ MAIL_CONFIG LANG ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+# ---- contrib/postfix/main.cf.snippet, paths substituted
+CF
+sed -e "s|/etc/postfix/transport|$PF/transport|g" \
+	-e 's|^#local_recipient_maps = |local_recipient_maps = |' \
+	"$MAILDESK_SRCDIR/contrib/postfix/main.cf.snippet" >>"$PF/main.cf"
+
+if [ -f /etc/postfix/master.cf ]; then
+	cp /etc/postfix/master.cf "$PF/master.cf"
+else
+	cp /usr/share/postfix/master.cf.dist "$PF/master.cf" || bail "no master.cf to start from"
+fi
+sed -i "s/^smtp\( *\)inet /$PORT\1inet /" "$PF/master.cf"
+grep -q "^$PORT *inet .*smtpd" "$PF/master.cf" || bail "no smtpd inet service in /etc/postfix/master.cf"
+grep -q '^postlog *unix-dgram' "$PF/master.cf" ||
+	echo 'postlog   unix-dgram n  -       n       -       1       postlogd' >>"$PF/master.cf"
+# not chrooted: the private queue directory has no copy of /etc
+postconf -c "$PF" -F '*/*/chroot = n'
+sed -e "s|/usr/sbin/maildesk|$T/bin/maildesk|g" \
+	-e "s|/etc/maildesk/maildesk.conf|$CONF|g" \
+	-e "s|user=maildesk |user=$MDUSER |" \
+	"$MAILDESK_SRCDIR/contrib/postfix/master.cf.snippet" >>"$PF/master.cf"
+grep -E '^[^#]' "$MAILDESK_SRCDIR/contrib/postfix/transport.example" |
+	sed 's/@example\.com/@help.test/' >"$PF/transport"
+
+is "the snippet sets recipient_delimiter" "$(postconf -c "$PF" -h recipient_delimiter)" "+"
+is "the snippet sets the recipient limit" "$(postconf -c "$PF" -h maildesk_destination_recipient_limit)" 1
+is "the snippet's transport_maps is used" "$(postconf -c "$PF" -h transport_maps)" "hash:$PF/transport"
+is "the snippet's pipe service is there" "$(postconf -c "$PF" -M maildesk/unix | awk '{print $8}')" pipe
+postmap -c "$PF" "hash:$PF/transport" || bail "postmap $PF/transport failed"
+is "transport.example routes support@" "$(postmap -c "$PF" -q support@help.test "hash:$PF/transport")" "maildesk:"
+
+timeout 60 postfix -c "$PF" post-install create-missing >"$T/out/post-install" 2>&1 ||
+	{ sed 's/^/# /' "$T/out/post-install"; bail "postfix post-install create-missing failed"; }
+timeout 60 postfix -c "$PF" set-permissions >>"$T/out/post-install" 2>&1 ||
+	{ sed 's/^/# /' "$T/out/post-install"; bail "postfix set-permissions failed"; }
+if ! timeout 60 postfix -c "$PF" check >"$T/out/check" 2>&1; then
+	sed 's/^/# /' "$T/out/check"
+	not_ok "postfix check"
+else
+	ok "postfix check"
+fi
+timeout 60 postfix -c "$PF" start >"$T/out/start" 2>&1 ||
+	{ sed 's/^/# /' "$T/out/start"; [ -f "$LOG" ] && sed 's/^/# /' "$LOG"; bail "postfix start failed"; }
+up=
+for _ in $(seq 100); do
+	if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$PORT)))" 2>/dev/null; then
+		up=1
+		break
+	fi
+	sleep 0.1
+done
+[ -n "$up" ] || { [ -f "$LOG" ] && sed 's/^/# /' "$LOG"; bail "Postfix does not listen on 127.0.0.1:$PORT"; }
+ok "private Postfix listens on 127.0.0.1:$PORT"
+
+# --- helpers
+# wait_for SECONDS COMMAND...: polls every 0.2s until COMMAND succeeds
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	[ "$end" -gt "$DEADLINE" ] && end=$DEADLINE
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+# smtp NAME SWAKS-ARGS...: submits a mail, prints its Postfix queue id
+smtp() {
+	local name=$1; shift
+	timeout 20 swaks --server 127.0.0.1 --port "$PORT" --helo client.customer.test \
+		--timeout 15 "$@" >"$T/out/$name.swaks" 2>&1
+	sed -n 's/.*<- *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$T/out/$name.swaks" | tail -1
+}
+# pipe_line QID: the last maillog line of the maildesk pipe delivery of QID
+pipe_line() { grep -E " $1: to=<[^>]*>, relay=maildesk,.* status=" "$LOG" 2>/dev/null | tail -1; }
+pipe_done() { [ -n "$(pipe_line "$1")" ]; }
+pipe_status() { pipe_line "$1" | sed -n 's/.* status=\([a-z]*\).*/\1/p'; }
+pipe_sent() { [ "$(pipe_status "$1")" = sent ]; }
+# headers FILE: "name: value" lines of a mail file, unfolded, lower-case
+# names, RFC 2047 decoded; hdr FILE NAME: one of them
+headers() {
+	python3 -c 'import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+for k, v in m.items():
+    print(k.lower() + ": " + " ".join(str(v).split()))' "$1" >"$1.hdr"
+}
+hdr() { awk -v n="$(tr A-Z a-z <<<"$2"): " 'index($0, n) == 1 { print substr($0, length(n) + 1); exit }' "$1.hdr"; }
+in_deferred() { postqueue -c "$PF" -j 2>/dev/null | grep -E "\"queue_name\": *\"deferred\"" | grep -qE "\"queue_id\": *\"$1\""; }
+maildir_count() { find "$MAILDIR/new" "$MAILDIR/cur" -type f 2>/dev/null | wc -l; }
+has_mail() { [ "$(maildir_count)" -ge "$1" ]; }
+
+# --- a new question from alice
+Q1_ID="q1.$$.$RANDOM@customer.test"
+QID1=$(smtp q1 --from alice@customer.test --to support@help.test \
+	--header "Subject: Printer on fire" --header "Message-Id: <$Q1_ID>" \
+	--body "Hello, my printer is broken. Please help.")
+check "Postfix accepted alice's question (queue id '$QID1')" test -n "$QID1"
+check "the pipe delivery to maildesk finished" wait_for 30 pipe_done "$QID1"
+is "pipe(8) delivered it to maildesk" "$(pipe_status "$QID1")" sent
+diag "$(pipe_line "$QID1")"
+is "one ticket" "$(sql 'SELECT count(*) FROM tickets')" 1
+is "the customer is alice" "$(sql 'SELECT c.address FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = 1')" alice@customer.test
+is "the message is stored on ticket 1" "$(sql "SELECT ticket_id || ' ' || direction || ' ' || kind FROM messages WHERE message_id = '$Q1_ID'")" "1 in customer"
+is "the envelope came through pipe(8)" "$(sql "SELECT env_sender || ' ' || env_recipient FROM messages WHERE message_id = '$Q1_ID'")" \
+	"alice@customer.test support@help.test"
+is "flag R: the stored message starts with Return-Path" \
+	"$(sql "SELECT CAST(substr(raw, 1, 34) AS TEXT) FROM messages WHERE message_id = '$Q1_ID'")" "Return-Path: <alice@customer.test>"
+is "flags D and O are left out" "$(sql "SELECT instr(CAST(raw AS TEXT), 'Delivered-To:') + instr(CAST(raw AS TEXT), 'X-Original-To:') FROM messages WHERE message_id = '$Q1_ID'")" 0
+is "the body is stored" "$(sql "SELECT instr(body_text, 'my printer is broken') > 0 FROM messages WHERE message_id = '$Q1_ID'")" 1
+is "one acknowledgement queued" "$(sql "SELECT count(*) FROM outbox WHERE ticket_id = 1 AND status = 'queued'")" 1
+
+# --- the acknowledgement goes out through Postfix into alice's Maildir
+check "send --once as $MDUSER" mdq send send --once
+is "the outbox row is sent" "$(sql "SELECT status FROM outbox WHERE ticket_id = 1")" sent
+check "the acknowledgement reached alice's Maildir" wait_for 30 has_mail 1
+is "exactly one mail for alice" "$(maildir_count)" 1
+cp "$(find "$MAILDIR/new" "$MAILDIR/cur" -type f 2>/dev/null | head -1)" "$T/out/ack.eml" 2>/dev/null
+ACK=$T/out/ack.eml
+headers "$ACK"
+ACK_SUBJECT=$(hdr "$ACK" Subject)
+ACK_MID=$(hdr "$ACK" Message-ID)
+ACK_RT=$(hdr "$ACK" Reply-To)
+REPLY_TO=$(grep -oE 'support\+1-[0-9a-f]{16}@help\.test' <<<"$ACK_RT")
+check "the ack's Subject carries [#1]: '$ACK_SUBJECT'" grep -qF '[#1]' <<<"$ACK_SUBJECT"
+is "the ack is Auto-Submitted: auto-replied" "$(hdr "$ACK" Auto-Submitted)" auto-replied
+check "the ack's Reply-To is signed: '$ACK_RT'" grep -qE '^(.*<)?support\+1-[0-9a-f]{16}@help\.test>?$' <<<"$ACK_RT"
+is "the ack's In-Reply-To is alice's Message-ID" "$(hdr "$ACK" In-Reply-To)" "<$Q1_ID>"
+check "the ack has our own Message-ID: '$ACK_MID'" grep -qE '^<[^@<>]+@help\.test>$' <<<"$ACK_MID"
+check "the ack's envelope sender is the signed bounce address" \
+	grep -qE '^<support\+1-bounce-[0-9a-f]{16}@help\.test>$' <<<"$(hdr "$ACK" Return-Path)"
+check "Postfix logged the virtual delivery to alice" \
+	grep -qE 'to=<alice@customer\.test>, relay=virtual,.* status=sent' "$LOG"
+
+# --- alice replies to the signed address
+Q2_ID="q2.$$.$RANDOM@customer.test"
+QID2=$(smtp q2 --from alice@customer.test --to "${REPLY_TO:-support+1-missing@help.test}" \
+	--header "Subject: Re: $ACK_SUBJECT" --header "Message-Id: <$Q2_ID>" \
+	--header "In-Reply-To: $ACK_MID" --header "References: <$Q1_ID> $ACK_MID" \
+	--body "It is still burning.")
+check "Postfix accepted the reply to the signed address (queue id '$QID2')" test -n "$QID2"
+check "the reply's pipe delivery finished" wait_for 30 pipe_done "$QID2"
+is "recipient_delimiter routed the signed address to maildesk" "$(pipe_status "$QID2")" sent
+is "the reply is on ticket 1" "$(sql "SELECT ticket_id FROM messages WHERE message_id = '$Q2_ID'")" 1
+is "ticket 1 has two incoming messages" "$(sql "SELECT count(*) FROM messages WHERE ticket_id = 1 AND direction = 'in'")" 2
+is "still one ticket" "$(sql 'SELECT count(*) FROM tickets')" 1
+is "the reply kept its signed recipient" "$(sql "SELECT env_recipient FROM messages WHERE message_id = '$Q2_ID'")" "$REPLY_TO"
+is "no second acknowledgement queued" "$(sql 'SELECT count(*) FROM outbox')" 1
+
+# --- a database the pipe user cannot reach: deferred, not bounced
+chmod 000 "$SITE/data"
+Q3_ID="q3.$$.$RANDOM@customer.test"
+QID3=$(smtp q3 --from bob@customer.test --to support@help.test \
+	--header "Subject: Another question" --header "Message-Id: <$Q3_ID>" \
+	--body "Is anybody there?")
+check "Postfix accepted bob's question (queue id '$QID3')" test -n "$QID3"
+check "the pipe delivery with the database unreachable finished" wait_for 30 pipe_done "$QID3"
+L3=$(pipe_line "$QID3")
+diag "$L3"
+is "it is deferred" "$(pipe_status "$QID3")" deferred
+check "with a 4.x.x status" grep -qE ' dsn=4\.[0-9]+\.[0-9]+, ' <<<"$L3"
+is "nothing bounced" "$(grep -c 'status=bounced' "$LOG")" 0
+check "the message waits in the deferred queue" wait_for 5 in_deferred "$QID3"
+chmod 750 "$SITE/data"
+postqueue -c "$PF" -f
+check "after postqueue -f the message is delivered" wait_for 30 pipe_sent "$QID3"
+is "it made ticket 2 for bob" \
+	"$(sql "SELECT t.id || ' ' || c.address FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers c ON c.id = t.customer_id WHERE m.message_id = '$Q3_ID'")" \
+	"2 bob@customer.test"
+
+# --- a bounce (null sender): null_sender= gives an empty --sender
+Q4_ID="q4.$$.$RANDOM@customer.test"
+QID4=$(smtp q4 --from '<>' --to support@help.test \
+	--header "From: MAILER-DAEMON@customer.test" --header "Subject: Undelivered Mail Returned to Sender" \
+	--header "Message-Id: <$Q4_ID>" --body "This is a bounce.")
+check "Postfix accepted a null-sender mail (queue id '$QID4')" test -n "$QID4"
+check "its pipe delivery finished" wait_for 30 pipe_done "$QID4"
+is "it was delivered to maildesk" "$(pipe_status "$QID4")" sent
+is "the stored envelope sender is empty" "$(sql "SELECT quote(env_sender) FROM messages WHERE message_id = '$Q4_ID'")" "''"
+is "Return-Path: <> is stored" \
+	"$(sql "SELECT CAST(substr(raw, 1, 15) AS TEXT) FROM messages WHERE message_id = '$Q4_ID'")" "Return-Path: <>"
+is "no acknowledgement to a bounce" \
+	"$(sql "SELECT count(*) FROM outbox o JOIN messages m ON m.ticket_id = o.ticket_id WHERE m.message_id = '$Q4_ID'")" 0
+
+# --- the log overall
+is "every pipe delivery to maildesk ended sent" \
+	"$(grep -cE 'relay=maildesk,.* status=sent' "$LOG")" 4
+is "Postfix bounced nothing" "$(grep -c 'status=bounced' "$LOG")" 0
+is "no fatal or panic in the Postfix log" "$(grep -cE ': (fatal|panic):' "$LOG")" 0
+grep -E ': warning:' "$LOG" | head -5 | sed 's/^/# /'
+
+done_testing
