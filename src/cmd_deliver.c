@@ -125,6 +125,17 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 
 	/* a dying reader of ours must not kill us before the commit */
 	signal(SIGPIPE, SIG_IGN);
+	/* pipe(8) reads stdout and stderr together and honours a status line
+	 * only at the very start: nothing but our one line may reach it
+	 * (details go to syslog; -v is for an admin at a terminal) */
+	if (!g->verbose) {
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	}
 	if (!commands_parse_options("- take one message on stdin", entries, TRUE, &argc, &argv))
 		return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
 	/* stray arguments mean a master.cf without a recipient limit of 1:

@@ -236,8 +236,10 @@ store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *sta
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int rc;
 
+	/* only a database that is really not there is an installation
+	 * problem; one we may not reach (EACCES, EIO) may come back */
 	if (!create && access(path, F_OK) != 0) {
-		*status_r = MD_CONFIG;
+		*status_r = errno == ENOENT ? MD_CONFIG : MD_TEMPFAIL;
 		*error_r = g_strdup_printf("database %s: %s (run maildesk init)", path,
 		                           g_strerror(errno));
 		return NULL;

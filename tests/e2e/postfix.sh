@@ -52,6 +52,7 @@ alt_dirs() {
 
 cleanup() {
 	local pid= i
+	trap '' INT TERM HUP
 	[ -n "$T" ] || return
 	if [ -f "$T/queue/pid/master.pid" ]; then
 		pid=$(tr -dc 0-9 <"$T/queue/pid/master.pid")
@@ -191,7 +192,7 @@ grep -q '^postlog *unix-dgram' "$PF/master.cf" ||
 postconf -c "$PF" -F '*/*/chroot = n'
 sed -e "s|/usr/sbin/maildesk|$T/bin/maildesk|g" \
 	-e "s|/etc/maildesk/maildesk.conf|$CONF|g" \
-	-e "s|user=maildesk |user=$MDUSER |" \
+	-e "s/user=maildesk\([[:space:]]\|$\)/user=$MDUSER\1/" \
 	"$MAILDESK_SRCDIR/contrib/postfix/master.cf.snippet" >>"$PF/master.cf"
 grep -E '^[^#]' "$MAILDESK_SRCDIR/contrib/postfix/transport.example" |
 	sed 's/@example\.com/@help.test/' >"$PF/transport"

@@ -85,6 +85,7 @@ echo "colour = blue" >>"$CONF"
 deliver "$SITE/m1.eml"
 is "broken config: exit 78" "$?" 78
 is "broken config: the 4.3.5 line comes first" "$(head -c 6 "$SITE/deliver.out")" "4.3.5 "
+is "broken config: that line is all pipe(8) reads" "$(wc -l <"$SITE/deliver.out")" 1
 md check-config >/dev/null 2>"$SITE/cc.err"
 is "check-config: exit 78" "$?" 78
 check "check-config names file, line and key" grep -q "maildesk.conf:[0-9]*: \[queue sales\] colour: unknown key" "$SITE/cc.err"
