@@ -76,10 +76,12 @@ echo
 "$MD" ticket list
 echo
 echo "Acknowledgements landed in $DEMO/outgoing/:"
-for f in "$DEMO"/outgoing/*; do
-	[ -f "$f" ] || continue
-	printf '  %s  to %s  %s\n' "$(basename "$f")" "$(sed -n 's/^X-Rcpt-Args: //p' "$f")" \
-		"$(grep -m1 '^Subject:' "$f")"
-done
+python3 - "$DEMO/outgoing" <<'PY'
+import email, email.policy, os, sys
+d = sys.argv[1]
+for name in sorted(os.listdir(d)):
+    m = email.message_from_bytes(open(os.path.join(d, name), "rb").read(), policy=email.policy.default)
+    print(f"  {name}  to {m['X-Rcpt-Args']}  Subject: {m['Subject']}")
+PY
 echo
 echo "Read one:   cat demo/outgoing/<file>     A ticket:   $MD -c $DEMO/maildesk.conf ticket show 1"
