@@ -135,7 +135,7 @@ guard_describe(guint reasons)
 	} names[] = {
 		{ GUARD_NULL_SENDER, "null-sender" }, { GUARD_DAEMON, "mailer-daemon" },
 		{ GUARD_AUTO_SUBMITTED, "auto-submitted" }, { GUARD_PRECEDENCE, "precedence" },
-		{ GUARD_LIST, "list" }, { GUARD_AUTOREPLY, "x-autoreply" },
+		{ GUARD_LIST, "list" }, { GUARD_AUTOREPLY, "autoreply" },
 		{ GUARD_OWN_MAIL, "own-mail" }, { GUARD_BOUNCE, "bounce" },
 		{ GUARD_NO_ADDRESS, "no-address" }, { GUARD_SUPPRESS, "suppress" },
 		{ GUARD_RATE, "rate-limit" },

@@ -75,6 +75,12 @@ sleep 0.5
 echo
 "$MD" ticket list
 echo
+echo "Ticket 1 holds (the reply threaded in, the redelivery added nothing):"
+sqlite3 -separator '  ' "$DEMO/maildesk.db" \
+	"SELECT '  ' || direction, kind, coalesce(from_addr, ''), subject FROM messages WHERE ticket_id = 1 ORDER BY id"
+echo "Withheld acknowledgements:"
+sqlite3 "$DEMO/maildesk.db" "SELECT '  ticket ' || ticket_id || ': ' || new_value FROM events WHERE what = 'ack-withheld'"
+echo
 echo "Acknowledgements landed in $DEMO/outgoing/:"
 python3 - "$DEMO/outgoing" <<'PY'
 import email, email.policy, os, sys
