@@ -523,49 +523,78 @@ text_undeclared(ParseCtx *ctx, const guint8 *data, gsize len)
 }
 
 /*
- * The decoded text of a leaf part as UTF-8 with LF line ends; never NULL.
- * Caller frees with g_free().
+ * Decoded bytes read from one text part at most: the text is for people
+ * and for the store's text column; the raw message keeps everything, and
+ * a 30 MB body must not be decoded into memory in full.
+ */
+#define MAX_PART_TEXT (2 << 20)
+
+/*
+ * The decoded text of a leaf part as UTF-8 with LF line ends, cut at
+ * MAX_PART_TEXT decoded bytes; never NULL.  Decoding is pulled through
+ * GMime's filters chunk by chunk.  Caller frees with g_free().
  */
 static char *
 part_text(ParseCtx *ctx, GMimeObject *obj)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
 	const char *charset = part_charset(obj);
-	GMimeStream *mem;
-	GByteArray *bytes;
-	gboolean converted = FALSE;
+	GMimeStream *source, *filtered;
+	GMimeContentEncoding encoding;
+	g_autoptr(GByteArray) bytes = g_byte_array_new();
+	gboolean converted = FALSE, cut = FALSE;
 	char *text;
 
-	if (content == NULL)
+	if (content == NULL || (source = g_mime_data_wrapper_get_stream(content)) == NULL)
 		return g_strdup("");
+	g_mime_stream_reset(source);
+	filtered = g_mime_stream_filter_new(source);
+	encoding = g_mime_data_wrapper_get_encoding(content);
+	if (encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *decoder = g_mime_filter_basic_new(encoding, FALSE);
 
-	mem = g_mime_stream_mem_new();
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), decoder);
+		g_object_unref(decoder);
+	}
 	if (charset != NULL && !charset_is_utf8(charset) && !charset_is_ascii(charset)) {
 		GMimeFilter *filter = g_mime_filter_charset_new(charset, "UTF-8");
 
 		if (filter != NULL) {
-			GMimeStream *filtered = g_mime_stream_filter_new(mem);
-
 			g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
 			g_object_unref(filter);
-			g_mime_data_wrapper_write_to_stream(content, filtered);
-			g_mime_stream_flush(filtered);
-			g_object_unref(filtered);
 			converted = TRUE;
 		}
 	}
-	if (!converted)
-		g_mime_data_wrapper_write_to_stream(content, mem);
+	for (;;) {
+		char buf[64 * 1024];
+		gssize n = g_mime_stream_read(filtered, buf, sizeof buf);
 
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	if (bytes == NULL || bytes->len == 0)
+		if (n <= 0)
+			break;
+		g_byte_array_append(bytes, (const guint8 *)buf, (guint)n);
+		if (bytes->len >= MAX_PART_TEXT) {
+			g_byte_array_set_size(bytes, MAX_PART_TEXT);
+			cut = TRUE;
+			break;
+		}
+	}
+	g_object_unref(filtered);
+
+	if (bytes->len == 0)
 		text = g_strdup("");
 	else if (converted || (charset != NULL && charset_is_utf8(charset)))
 		text = g_utf8_make_valid((const char *)bytes->data, bytes->len); /* NUL too */
 	else
 		text = text_undeclared(ctx, bytes->data, bytes->len);
-	g_object_unref(mem);
 	normalize_newlines(text);
+	if (cut) {
+		char *marked = g_strconcat(text, "\n[...]", NULL);
+
+		g_free(text);
+		text = marked;
+	}
 	return text;
 }
 
