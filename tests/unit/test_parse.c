@@ -1284,12 +1284,34 @@ test_corpus_expected(void)
 	g_assert_cmpuint(checked, >=, 90);
 }
 
+/* A huge text body is decoded only up to the cap, in quoted-printable too. */
+static void
+test_text_cap(void)
+{
+	GString *raw = g_string_new("From: a@example.org\nSubject: big\nMIME-Version: 1.0\n"
+	                            "Content-Type: text/plain; charset=koi8-r\n"
+	                            "Content-Transfer-Encoding: quoted-printable\n\n");
+	g_autoptr(MdMessage) msg = NULL;
+
+	while (raw->len < 6 * 1024 * 1024)
+		g_string_append(raw, "=F0=D2=C9=D7=C5=D4 hello line of text\n");
+	msg = parse_message((const guint8 *)raw->str, raw->len, NULL);
+	g_assert_false(msg->parse_failed);
+	g_assert_true(g_str_has_prefix(msg->text, "Привет hello"));
+	g_assert_true(g_str_has_suffix(msg->text, "\n[...]"));
+	g_assert_cmpuint(strlen(msg->text), <=, (2 << 20) + 16);
+	g_assert_cmpuint(strlen(msg->text), >=, (2 << 20) - 64);
+	g_assert_true(g_utf8_validate(msg->text, -1, NULL));
+	g_string_free(raw, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	parse_init();
 
+	g_test_add_func("/parse/text-cap", test_text_cap);
 	g_test_add_func("/parse/ids", test_ids);
 	g_test_add_func("/parse/ids/missing", test_missing_ids);
 	g_test_add_func("/parse/ids/many-references", test_many_references);
