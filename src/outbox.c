@@ -140,7 +140,10 @@ outbox_drain(const MdConfig *cfg, MdStore *store, MdDrainCounts *counts_r)
 {
 	MdSmtpConfig sc = {
 		.url = cfg->smtp_url,
-		.starttls = cfg->smtp_starttls,
+		/* never offer a password over a connection that stayed plain */
+		.starttls = cfg->smtp_username != NULL && strcmp(cfg->smtp_starttls, "auto") == 0
+		                    ? "always"
+		                    : cfg->smtp_starttls,
 		.username = cfg->smtp_username,
 		.password = cfg->smtp_password,
 		.helo = cfg->smtp_helo ? cfg->smtp_helo : cfg->hostname,

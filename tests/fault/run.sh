@@ -137,5 +137,54 @@ is "5xx: rows failed" "$(sql "SELECT count(*) FROM outbox WHERE status = 'failed
 is "5xx: recorded on the ticket" "$(sql "SELECT count(*) FROM events WHERE what = 'delivery-failed'")" "$queued"
 stop_sink
 
+# --- a password is never offered over a plain connection: a relay that
+# offers AUTH but no STARTTLS, and records whether a password came
+APORT=$(free_port)
+python3 - "$APORT" "$SITE/auth.log" <<'PY' &
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(5)
+srv.settimeout(20)
+log = open(sys.argv[2], "w")
+while True:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        break
+    try:
+        c.sendall(b"220 relay ESMTP\r\n")
+        for line in c.makefile("rb"):
+            cmd = line.decode(errors="replace").strip().upper()
+            log.write(cmd.split(" ")[0] + "\n")
+            log.flush()
+            if cmd.startswith("EHLO"):
+                c.sendall(b"250-relay\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif cmd.startswith("AUTH"):
+                c.sendall(b"235 ok\r\n")
+            elif cmd.startswith("QUIT"):
+                c.sendall(b"221 bye\r\n")
+                break
+            else:
+                c.sendall(b"250 ok\r\n")
+    except OSError:
+        pass
+    c.close()
+PY
+AUTHD=$!
+for _ in $(seq 50); do python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$APORT)))" 2>/dev/null && break; sleep 0.1; done
+echo "s3cret" >"$SITE/smtp.pw"
+sed -i "s#^url = .*#url = smtp://127.0.0.1:$APORT#; s#^\[smtp\]\$#[smtp]\nusername = helpdesk\npassword_file = $SITE/smtp.pw#" "$CONF"
+mail 40 tls@example.org >"$SITE/m40.eml"
+check "mail for the AUTH case delivered" deliver "$SITE/m40.eml" --recipient support@example.com
+md send --once >/dev/null
+is "AUTH with starttls=auto and no STARTTLS at the relay: the row stays queued" \
+	"$(sql "SELECT count(*) FROM outbox WHERE rcpts = 'tls@example.org' AND status = 'queued' AND attempts = 1")" 1
+check "the relay was reached" grep -q EHLO "$SITE/auth.log"
+is "no password was offered in the clear" "$(grep -c '^AUTH' "$SITE/auth.log")" 0
+kill "$AUTHD" 2>/dev/null
+wait "$AUTHD" 2>/dev/null
+
 check "database passes integrity_check" test "$(sql 'PRAGMA integrity_check')" = ok
 done_testing
