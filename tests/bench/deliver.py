@@ -8,31 +8,18 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from mdsite import make_site  # noqa: E402
+
 N = int(os.environ.get("BENCH_MESSAGES", "300"))
 
 
 def site():
-    d = tempfile.mkdtemp(prefix="maildesk-bench-")
-    conf = os.path.join(d, "maildesk.conf")
-    with open(conf, "w") as f:
-        f.write(f"""[maildesk]
-database = maildesk.db
-secret_file = secret
-hostname = help.example.com
-templates = {SRC}/templates
-send_after_deliver = no
-[limits]
-autoreply_per_hour = 100000
-[queue support]
-address = support@example.com
-""")
-    subprocess.run([BIN, "-c", conf, "init"], check=True, stdout=subprocess.DEVNULL)
-    return d, conf
+    return make_site(BIN, SRC, "maildesk-bench-", 100000)
 
 
 def message(i, body_bytes, lang="en"):

@@ -9,11 +9,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 CORPUS = os.environ.get("MAILDESK_CORPUS", os.path.join(SRC, "..", "shared", "corpus"))
+sys.path.insert(0, os.path.join(SRC, "tests"))
+from mdsite import make_site  # noqa: E402
+
 FOLDERS = ["inbound", "replies", "charsets", "autoreplies", "bounces", "malformed"]
 
 n = 0
@@ -53,21 +55,7 @@ def main():
     if not os.path.isdir(CORPUS):
         print(f"Bail out! corpus not found at {CORPUS}")
         return 1
-    site = tempfile.mkdtemp(prefix="maildesk-corpus-")
-    conf = os.path.join(site, "maildesk.conf")
-    with open(conf, "w") as f:
-        f.write(f"""[maildesk]
-database = maildesk.db
-secret_file = secret
-hostname = help.example.com
-templates = {SRC}/templates
-send_after_deliver = no
-[limits]
-autoreply_per_hour = 1000
-[queue support]
-address = support@example.com
-""")
-    subprocess.run([BIN, "-c", conf, "init"], check=True, stdout=subprocess.DEVNULL)
+    site, conf = make_site(BIN, SRC, "maildesk-corpus-", 1000)
 
     files = []
     for folder in FOLDERS:

@@ -1,0 +1,25 @@
+"""A throw-away maildesk site for Python test drivers and benchmarks."""
+import os
+import subprocess
+import tempfile
+
+
+def make_site(binary, srcdir, prefix, autoreply_per_hour):
+    """Creates config, secret and database in a new temporary directory.
+    Returns (directory, config path); the caller removes the directory."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    conf = os.path.join(d, "maildesk.conf")
+    with open(conf, "w") as f:
+        f.write(f"""[maildesk]
+database = maildesk.db
+secret_file = secret
+hostname = help.example.com
+templates = {srcdir}/templates
+send_after_deliver = no
+[limits]
+autoreply_per_hour = {autoreply_per_hour}
+[queue support]
+address = support@example.com
+""")
+    subprocess.run([binary, "-c", conf, "init"], check=True, stdout=subprocess.DEVNULL)
+    return d, conf
