@@ -247,6 +247,14 @@ smtp() {
 # pipe_line QID: the last maillog line of the maildesk pipe delivery of QID
 pipe_line() { grep -E " $1: to=<[^>]*>, relay=maildesk,.* status=" "$LOG" 2>/dev/null | tail -1; }
 pipe_done() { [ -n "$(pipe_line "$1")" ]; }
+# submit NAME SWAKS-ARGS...: submits a mail, checks that Postfix queued it
+# and that its pipe delivery to maildesk finished; sets QID
+submit() {
+	local name=$1
+	QID=$(smtp "$@")
+	check "Postfix accepted $name (queue id '$QID')" test -n "$QID"
+	check "the pipe delivery of $name finished" wait_for 30 pipe_done "$QID"
+}
 pipe_status() { pipe_line "$1" | sed -n 's/.* status=\([a-z]*\).*/\1/p'; }
 pipe_sent() { [ "$(pipe_status "$1")" = sent ]; }
 # headers FILE: "name: value" lines of a mail file, unfolded, lower-case
@@ -264,11 +272,10 @@ has_mail() { [ "$(maildir_count)" -ge "$1" ]; }
 
 # --- a new question from alice
 Q1_ID="q1.$$.$RANDOM@customer.test"
-QID1=$(smtp q1 --from alice@customer.test --to support@help.test \
+submit q1 --from alice@customer.test --to support@help.test \
 	--header "Subject: Printer on fire" --header "Message-Id: <$Q1_ID>" \
-	--body "Hello, my printer is broken. Please help.")
-check "Postfix accepted alice's question (queue id '$QID1')" test -n "$QID1"
-check "the pipe delivery to maildesk finished" wait_for 30 pipe_done "$QID1"
+	--body "Hello, my printer is broken. Please help."
+QID1=$QID
 is "pipe(8) delivered it to maildesk" "$(pipe_status "$QID1")" sent
 diag "$(pipe_line "$QID1")"
 is "one ticket" "$(sql 'SELECT count(*) FROM tickets')" 1
@@ -306,12 +313,11 @@ check "Postfix logged the virtual delivery to alice" \
 
 # --- alice replies to the signed address
 Q2_ID="q2.$$.$RANDOM@customer.test"
-QID2=$(smtp q2 --from alice@customer.test --to "${REPLY_TO:-support+1-missing@help.test}" \
+submit q2 --from alice@customer.test --to "${REPLY_TO:-support+1-missing@help.test}" \
 	--header "Subject: Re: $ACK_SUBJECT" --header "Message-Id: <$Q2_ID>" \
 	--header "In-Reply-To: $ACK_MID" --header "References: <$Q1_ID> $ACK_MID" \
-	--body "It is still burning.")
-check "Postfix accepted the reply to the signed address (queue id '$QID2')" test -n "$QID2"
-check "the reply's pipe delivery finished" wait_for 30 pipe_done "$QID2"
+	--body "It is still burning."
+QID2=$QID
 is "recipient_delimiter routed the signed address to maildesk" "$(pipe_status "$QID2")" sent
 is "the reply is on ticket 1" "$(sql "SELECT ticket_id FROM messages WHERE message_id = '$Q2_ID'")" 1
 is "ticket 1 has two incoming messages" "$(sql "SELECT count(*) FROM messages WHERE ticket_id = 1 AND direction = 'in'")" 2
@@ -322,11 +328,10 @@ is "no second acknowledgement queued" "$(sql 'SELECT count(*) FROM outbox')" 1
 # --- a database the pipe user cannot reach: deferred, not bounced
 chmod 000 "$SITE/data"
 Q3_ID="q3.$$.$RANDOM@customer.test"
-QID3=$(smtp q3 --from bob@customer.test --to support@help.test \
+submit q3 --from bob@customer.test --to support@help.test \
 	--header "Subject: Another question" --header "Message-Id: <$Q3_ID>" \
-	--body "Is anybody there?")
-check "Postfix accepted bob's question (queue id '$QID3')" test -n "$QID3"
-check "the pipe delivery with the database unreachable finished" wait_for 30 pipe_done "$QID3"
+	--body "Is anybody there?"
+QID3=$QID
 L3=$(pipe_line "$QID3")
 diag "$L3"
 is "it is deferred" "$(pipe_status "$QID3")" deferred
@@ -342,11 +347,10 @@ is "it made ticket 2 for bob" \
 
 # --- a bounce (null sender): null_sender= gives an empty --sender
 Q4_ID="q4.$$.$RANDOM@customer.test"
-QID4=$(smtp q4 --from '<>' --to support@help.test \
+submit q4 --from '<>' --to support@help.test \
 	--header "From: MAILER-DAEMON@customer.test" --header "Subject: Undelivered Mail Returned to Sender" \
-	--header "Message-Id: <$Q4_ID>" --body "This is a bounce.")
-check "Postfix accepted a null-sender mail (queue id '$QID4')" test -n "$QID4"
-check "its pipe delivery finished" wait_for 30 pipe_done "$QID4"
+	--header "Message-Id: <$Q4_ID>" --body "This is a bounce."
+QID4=$QID
 is "it was delivered to maildesk" "$(pipe_status "$QID4")" sent
 is "the stored envelope sender is empty" "$(sql "SELECT quote(env_sender) FROM messages WHERE message_id = '$Q4_ID'")" "''"
 is "Return-Path: <> is stored" \
