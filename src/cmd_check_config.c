@@ -36,7 +36,6 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 
 		for (unsigned i = 0; i < G_N_ELEMENTS(langs); i++) {
 			g_autofree char *ack = g_build_filename(cfg->templates, langs[i], "ack", NULL);
-
 			g_autoptr(JsonObject) ctx = json_object_new();
 			g_autoptr(MdRendered) r = NULL;
 			g_autofree char *terror = NULL;

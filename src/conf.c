@@ -448,7 +448,8 @@ conf_load(const char *path, GPtrArray *problems_r)
 	check_known_keys(&ld, kf, "limits", known_limits_keys);
 	cfg->autoreply_per_hour = (int)get_int(&ld, kf, "limits", "autoreply_per_hour", 5, 0, 100000);
 	cfg->max_message_size =
-		get_int(&ld, kf, "limits", "max_message_size", 64 << 20, 1024, G_GINT64_CONSTANT(1) << 34);
+		/* SQLite keeps no blob over 1e9 bytes (SQLITE_MAX_LENGTH) */
+		get_int(&ld, kf, "limits", "max_message_size", 64 << 20, 1024, 1000000000);
 	cfg->max_mime_depth = (guint)get_int(&ld, kf, "limits", "max_mime_depth", 64, 1, 10000);
 	cfg->max_parts = (guint)get_int(&ld, kf, "limits", "max_parts", 10000, 1, 10000000);
 	check_known_keys(&ld, kf, "sla", known_sla_keys);

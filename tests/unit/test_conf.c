@@ -122,6 +122,21 @@ test_unparsable(void)
 	}
 }
 
+/* a message size SQLite could not store is refused up front */
+static void
+test_message_size_bound(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\ntemplates = .\n"
+	                                   "[limits]\nmax_message_size = 2000000000\n"
+	                                   "[queue support]\naddress = support@example.com\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+	g_autofree char *l4 = g_strdup_printf("%s:4: [limits] max_message_size", path);
+
+	g_assert_nonnull(cfg);
+	g_assert_true(has_problem(problems, l4));
+}
+
 static void
 test_durations(void)
 {
@@ -151,6 +166,7 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/problems", test_problems_name_line_and_key);
 	g_test_add_func("/conf/unparsable", test_unparsable);
 	g_test_add_func("/conf/durations", test_durations);
+	g_test_add_func("/conf/message-size-bound", test_message_size_bound);
 	rc = g_test_run();
 	{
 		g_autofree char *p = g_build_filename(tmpdir, "maildesk.conf", NULL);
