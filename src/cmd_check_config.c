@@ -8,7 +8,33 @@
 #include <sysexits.h>
 
 #include "commands.h"
+#include "outmail.h"
 #include "template.h"
+
+static const char *const languages[] = { "en", "ru", "lv" };
+
+/* 1 when templates/lang/name is missing or does not render, after saying so. */
+static int
+check_template(const MdConfig *cfg, const char *lang, const char *name)
+{
+	g_autofree char *path = g_build_filename(cfg->templates, lang, name, NULL);
+	g_autoptr(JsonObject) ctx = json_object_new();
+	g_autoptr(MdRendered) r = NULL;
+	g_autofree char *error = NULL;
+
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+		fprintf(stderr, "maildesk: %s:0: [maildesk] templates: %s is missing\n", cfg->path,
+		        path);
+		return 1;
+	}
+	/* a template that does not render would fail every delivery */
+	r = template_render_file(cfg->templates, lang, lang, name, ctx, &error);
+	if (r == NULL) {
+		fprintf(stderr, "maildesk: %s\n", error);
+		return 1;
+	}
+	return 0;
+}
 
 int
 cmd_check_config(const MdGlobal *g, int argc, char **argv)
@@ -31,29 +57,9 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 	} else {
 		g_bytes_unref(secret);
 	}
-	{
-		static const char *const langs[] = { "en", "ru", "lv" };
-
-		for (unsigned i = 0; i < G_N_ELEMENTS(langs); i++) {
-			g_autofree char *ack = g_build_filename(cfg->templates, langs[i], "ack", NULL);
-			g_autoptr(JsonObject) ctx = json_object_new();
-			g_autoptr(MdRendered) r = NULL;
-			g_autofree char *terror = NULL;
-
-			if (!g_file_test(ack, G_FILE_TEST_IS_REGULAR)) {
-				fprintf(stderr, "maildesk: %s:0: [maildesk] templates: %s is missing\n",
-				        cfg->path, ack);
-				problems++;
-				continue;
-			}
-			/* a template that does not render would fail every delivery */
-			r = template_render_file(cfg->templates, langs[i], langs[i], "ack", ctx, &terror);
-			if (r == NULL) {
-				fprintf(stderr, "maildesk: %s\n", terror);
-				problems++;
-			}
-		}
-	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(languages); i++)
+		for (unsigned k = 0; outmail_templates[k] != NULL; k++)
+			problems += check_template(cfg, languages[i], outmail_templates[k]);
 	if (problems > 0)
 		return EX_CONFIG;
 	printf("%s: configuration OK (%u queues, %u agents)\n", cfg->path, cfg->queues->len,

@@ -23,6 +23,7 @@ int cmd_init(const MdGlobal *g, int argc, char **argv);
 int cmd_deliver(const MdGlobal *g, int argc, char **argv);
 int cmd_send(const MdGlobal *g, int argc, char **argv);
 int cmd_ticket(const MdGlobal *g, int argc, char **argv);
+int cmd_agent(const MdGlobal *g, int argc, char **argv);
 int cmd_check_config(const MdGlobal *g, int argc, char **argv);
 
 /*

@@ -201,6 +201,29 @@ text_part_new(const char *subtype, const char *text)
 	return GMIME_OBJECT(part);
 }
 
+/*
+ * A MIME entity as the sender wrote it, read back by GMime.  A leaf is
+ * re-encoded to base64 (GMime decodes and encodes again), so a part sent
+ * as 8bit or binary cannot make the message fail the 7-bit check; a
+ * nested message is kept as it is, and the caller tries again without
+ * attachments if that one is not 7-bit.
+ */
+static GMimeObject *
+entity_parse(GBytes *entity)
+{
+	gsize len;
+	const guint8 *data = g_bytes_get_data(entity, &len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
+
+	g_object_unref(parser);
+	g_object_unref(stream);
+	if (part != NULL && GMIME_IS_PART(part))
+		g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_BASE64);
+	return part;
+}
+
 static gboolean
 seven_bit_clean(const GByteArray *a)
 {
@@ -242,6 +265,9 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 	msg = g_mime_message_new(FALSE);
 	add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, h->from_name, h->from_addr);
 	add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, h->to_name, h->to_addr);
+	for (guint i = 0; h->cc != NULL && h->cc[i] != NULL; i++)
+		if (addr_valid(h->cc[i]))
+			add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, NULL, h->cc[i]);
 	if (h->reply_to != NULL)
 		add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, h->reply_to);
 
@@ -263,8 +289,9 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "Content-Language", h->language, NULL);
 	if (h->ticket_tag != NULL)
 		set_header(msg, "X-Maildesk-Ticket", h->ticket_tag);
-	if (h->auto_replied) {
-		g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
+	if (h->auto_replied || h->auto_generated) {
+		g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
+		                         h->auto_replied ? "auto-replied" : "auto-generated", NULL);
 		g_mime_object_set_header(GMIME_OBJECT(msg), "X-Auto-Response-Suppress", "All",
 		                         NULL);
 	}
@@ -290,6 +317,21 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 		g_object_unref(html);
 		g_object_unref(body);
 		body = GMIME_OBJECT(alt);
+	}
+	if (h->attachments != NULL && h->attachments->len > 0) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		for (guint i = 0; i < h->attachments->len; i++) {
+			GMimeObject *part = entity_parse(h->attachments->pdata[i]);
+
+			if (part != NULL) {
+				g_mime_multipart_add(mixed, part);
+				g_object_unref(part);
+			}
+		}
+		body = GMIME_OBJECT(mixed);
 	}
 	g_mime_message_set_mime_part(msg, body);
 	g_object_unref(body);

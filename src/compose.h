@@ -23,6 +23,9 @@ typedef struct {
 	gint64 date;             /* UTC seconds */
 	int tz_minutes;          /* offset for the Date header */
 	gboolean auto_replied;   /* Auto-Submitted: auto-replied + suppress */
+	gboolean auto_generated; /* Auto-Submitted: auto-generated + suppress */
+	const char *const *cc;   /* Cc addresses, NULL-terminated, or NULL */
+	GPtrArray *attachments;  /* GBytes*: MIME entities to attach, or NULL */
 	const char *language;    /* Content-Language, or NULL */
 	const char *ticket_tag;  /* value for X-Maildesk-Ticket, or NULL */
 } MdComposeHeaders;
@@ -37,6 +40,11 @@ typedef struct {
  * empty.  Body text/plain UTF-8 (quoted-printable when not plain ASCII or
  * a line is over 998 octets, else 7bit), or multipart/alternative when r
  * has HTML.  Lines end in CRLF; the bytes are 7-bit clean.
+ *
+ * Attachments (MIME entities as the sender wrote them, re-parsed by GMime)
+ * make the message multipart/mixed after the body; an entity GMime cannot
+ * read is left out.  A Cc address that is not a plain addr-spec is left
+ * out as well.
  *
  * Invalid In-Reply-To/References ids (customer input) are left out;
  * References keeps the first id and the latest 19.  Returns NULL when

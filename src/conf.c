@@ -33,7 +33,10 @@ static const char *const known_smtp_keys[] = {
 };
 static const char *const known_queue_keys[] = { "address", "lead", "language", NULL };
 static const char *const known_agent_keys[] = {
-	"address", "name", "queues", "max_open", "lead", NULL
+	"address", "name", "queues", "max_open", "lead", "language", NULL
+};
+static const char *const known_agents_keys[] = {
+	"notify_notes", "require_dkim", "authserv_id", NULL
 };
 
 static void
@@ -213,6 +216,7 @@ agent_free(MdAgent *a)
 	g_free(a->name);
 	g_free(a->address);
 	g_free(a->display_name);
+	g_free(a->language);
 	g_ptr_array_unref(a->queues);
 	g_free(a);
 }
@@ -236,6 +240,7 @@ conf_free(MdConfig *cfg)
 	g_free(cfg->smtp_username);
 	g_free(cfg->smtp_password);
 	g_free(cfg->smtp_helo);
+	g_free(cfg->authserv_id);
 	g_ptr_array_unref(cfg->queues);
 	g_ptr_array_unref(cfg->agents);
 	g_free(cfg);
@@ -402,6 +407,9 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 					        (char *)a->queues->pdata[k]);
 			a->max_open = (int)get_int(ld, kf, g, "max_open", 10, 1, 100000);
 			a->lead = get_bool(ld, kf, g, "lead", FALSE);
+			a->language = get_string(ld, kf, g, "language", NULL);
+			if (a->language != NULL && !valid_language(a->language))
+				problem(ld, g, "language", "\"%s\" is not a language code", a->language);
 			g_ptr_array_add(cfg->agents, a);
 		}
 	}
@@ -439,7 +447,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 		const char *g = groups[i];
 
 		if (strcmp(g, "maildesk") != 0 && strcmp(g, "smtp") != 0 && strcmp(g, "limits") != 0 &&
-		    strcmp(g, "sla") != 0 && !g_str_has_prefix(g, "queue ") &&
+		    strcmp(g, "sla") != 0 && strcmp(g, "agents") != 0 && !g_str_has_prefix(g, "queue ") &&
 		    !g_str_has_prefix(g, "agent "))
 			problem(&ld, g, NULL, "unknown group");
 	}
@@ -456,6 +464,13 @@ conf_load(const char *path, GPtrArray *problems_r)
 	cfg->default_resolution = get_duration(&ld, kf, "sla", "default_resolution", 2 * 86400);
 	load_smtp(&ld, kf, cfg);
 	load_queues_and_agents(&ld, kf, cfg);
+	check_known_keys(&ld, kf, "agents", known_agents_keys);
+	cfg->notify_notes = get_bool(&ld, kf, "agents", "notify_notes", TRUE);
+	cfg->require_dkim = get_bool(&ld, kf, "agents", "require_dkim", FALSE);
+	cfg->authserv_id = get_string(&ld, kf, "agents", "authserv_id", NULL);
+	if (cfg->require_dkim && (cfg->authserv_id == NULL || *cfg->authserv_id == '\0'))
+		problem(&ld, "agents", "require_dkim",
+		        "needs authserv_id: the name your MTA writes in Authentication-Results");
 	return cfg;
 }
 
@@ -515,6 +530,27 @@ conf_queue_by_name(const MdConfig *cfg, const char *name)
 			return q;
 	}
 	return NULL;
+}
+
+const MdAgent *
+conf_agent_by_name(const MdConfig *cfg, const char *name)
+{
+	for (guint i = 0; name != NULL && i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (g_ascii_strcasecmp(a->name, name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+gboolean
+conf_agent_serves(const MdAgent *a, const char *queue)
+{
+	for (guint i = 0; queue != NULL && i < a->queues->len; i++)
+		if (strcmp(a->queues->pdata[i], queue) == 0)
+			return TRUE;
+	return FALSE;
 }
 
 const MdAgent *

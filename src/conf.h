@@ -25,6 +25,7 @@ typedef struct {
 	GPtrArray *queues; /* char* queue names */
 	int max_open;
 	gboolean lead;
+	char *language; /* of the mail maildesk writes them, or NULL: the site's */
 } MdAgent;
 
 typedef struct {
@@ -64,6 +65,11 @@ typedef struct {
 	int retry_max;    /* cap of the backoff, seconds */
 	gint64 give_up_after; /* seconds after which a queued mail fails */
 
+	/* [agents] */
+	gboolean notify_notes; /* internal notes are mailed to the ticket's other agents */
+	gboolean require_dkim; /* agent mail also needs dkim=pass from our authserv-id */
+	char *authserv_id;
+
 	GPtrArray *queues; /* MdQueue* */
 	GPtrArray *agents; /* MdAgent* */
 } MdConfig;
@@ -86,6 +92,8 @@ const char *conf_default_path(void);
 const MdQueue *conf_queue_for_address(const MdConfig *cfg, const char *addr);
 const MdQueue *conf_queue_by_name(const MdConfig *cfg, const char *name);
 const MdAgent *conf_agent_by_address(const MdConfig *cfg, const char *addr);
+const MdAgent *conf_agent_by_name(const MdConfig *cfg, const char *name);
+gboolean conf_agent_serves(const MdAgent *a, const char *queue);
 
 /* "30s", "15m", "4h", "2d", "1w" to seconds; FALSE on anything else. */
 gboolean conf_parse_duration(const char *text, gint64 *seconds_r);

@@ -9,21 +9,24 @@
 
 #include <string.h>
 
+#include "agentmail.h"
+#include "authres.h"
 #include "clock.h"
-#include "compose.h"
 #include "datefmt.h"
+#include "dispatch.h"
 #include "guard.h"
 #include "i18n.h"
 #include "intake.h"
 #include "lang.h"
 #include "log.h"
+#include "notify.h"
+#include "outmail.h"
 #include "parse.h"
+#include "quote.h"
+#include "request.h"
 #include "subject.h"
-#include "template.h"
 #include "thread.h"
 #include "token.h"
-
-#define MAX_OUT_REFERENCES 20
 /* The text kept for agents and JSON; the raw message keeps everything. */
 #define MAX_STORED_TEXT (1 << 20)
 
@@ -163,155 +166,45 @@ sender_address(const MdMessage *msg, const char *env_sender)
 	return NULL;
 }
 
-typedef struct {
-	MdIntake *in;
-	const MdMessage *msg;
-	const MdTicket *ticket;
-	const MdQueue *queue;
-	const char *to_addr;
-	const char *to_name;
-	const char *language;
-	gint64 now;
-} AckJob;
-
-static JsonObject *
-ack_context(const AckJob *job, const char *reply_addr)
-{
-	const MdConfig *cfg = job->in->cfg;
-	JsonObject *ctx = json_object_new();
-	JsonObject *ticket = json_object_new();
-	JsonObject *customer = json_object_new();
-	JsonObject *support = json_object_new();
-	JsonObject *reply = json_object_new();
-	JsonObject *site = json_object_new();
-	g_autofree char *tag = subject_tag(cfg->subject_tag_prefix, job->ticket->id);
-	g_autofree char *status_text =
-		i18n_text(cfg->templates, job->language, "status", job->ticket->status);
-
-	json_object_set_int_member(ticket, "id", job->ticket->id);
-	json_object_set_string_member(ticket, "tag", tag);
-	json_object_set_string_member(ticket, "subject", job->ticket->subject);
-	json_object_set_string_member(ticket, "status", job->ticket->status);
-	json_object_set_string_member(ticket, "status_text", status_text);
-	if (job->ticket->eta > 0) {
-		g_autofree char *eta =
-			datefmt_long(job->ticket->eta, job->ticket->tz_minutes, job->language);
-
-		json_object_set_string_member(ticket, "eta", eta);
-	}
-	if (job->to_name != NULL && *job->to_name != '\0')
-		json_object_set_string_member(customer, "name", job->to_name);
-	json_object_set_string_member(customer, "address", job->to_addr);
-	json_object_set_string_member(support, "address", job->queue->addresses->pdata[0]);
-	json_object_set_string_member(support, "name", cfg->site_name);
-	json_object_set_string_member(reply, "address", reply_addr);
-	json_object_set_string_member(site, "name", cfg->site_name);
-	json_object_set_object_member(ctx, "ticket", ticket);
-	json_object_set_object_member(ctx, "customer", customer);
-	json_object_set_object_member(ctx, "support", support);
-	json_object_set_object_member(ctx, "reply", reply);
-	json_object_set_object_member(ctx, "site", site);
-	return ctx;
-}
-
-/* Renders, composes and queues the acknowledgement, all in the open transaction. */
+/* The acknowledgement of a new ticket, threaded to the customer's message. */
 static MdStatus
-queue_ack(const AckJob *job, char **withheld_r, char **error_r)
+queue_ack(MdIntake *in, const MdMessage *msg, const MdTicket *t, gint64 now, char **withheld_r,
+          char **error_r)
 {
-	MdIntake *in = job->in;
-	const MdConfig *cfg = in->cfg;
-	const char *support_addr = job->queue->addresses->pdata[0];
-	g_autofree char *reply_addr = token_address(in->secret, support_addr, job->ticket->id, NULL);
-	g_autofree char *bounce_addr =
-		token_address(in->secret, support_addr, job->ticket->id, "bounce");
-	g_autoptr(JsonObject) ctx = ack_context(job, reply_addr);
-	g_autoptr(MdRendered) r = NULL;
-	g_autoptr(GByteArray) raw = NULL;
+	const MdQueue *q = notify_ticket_queue(in->cfg, t);
+	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, t->language, t->tz_minutes, FALSE);
 	g_autoptr(GPtrArray) refs = g_ptr_array_new();
-	g_autofree char *message_id = NULL;
-	g_autofree char *sha = NULL;
-	g_autofree char *tag = subject_tag(cfg->subject_tag_prefix, job->ticket->id);
-	g_autofree char *refs_joined = NULL;
-	g_autofree char *rand_part = g_uuid_string_random();
-	MdNewMessage out = { 0 };
-	MdComposeHeaders h = { 0 };
-	gint64 row = 0;
-	MdStatus st;
-	guint first;
+	MdOutMail m = { 0 };
 
-	r = template_render_file(cfg->templates, job->language, cfg->default_language, "ack", ctx,
-	                         error_r);
-	if (r == NULL)
-		return MD_CONFIG;
-
-	message_id = g_strdup_printf("t%" G_GINT64_FORMAT ".%.8s.%" G_GINT64_FORMAT "@%s",
-	                             job->ticket->id, rand_part, job->now, cfg->hostname);
-	/* References: the customer's chain (its newest part) and their message */
-	first = job->msg->references->len > MAX_OUT_REFERENCES - 1
-	                ? job->msg->references->len - (MAX_OUT_REFERENCES - 1)
-	                : 0;
-	for (guint i = first; i < job->msg->references->len; i++)
-		g_ptr_array_add(refs, job->msg->references->pdata[i]);
-	if (job->msg->message_id != NULL)
-		g_ptr_array_add(refs, job->msg->message_id);
+	/* the customer's chain (compose keeps its newest part) and their message */
+	for (guint i = 0; i < msg->references->len; i++)
+		g_ptr_array_add(refs, msg->references->pdata[i]);
+	if (msg->message_id != NULL)
+		g_ptr_array_add(refs, msg->message_id);
 	g_ptr_array_add(refs, NULL);
-
-	h.from_name = cfg->site_name;
-	h.from_addr = support_addr;
-	h.to_name = job->to_name;
-	h.to_addr = job->to_addr;
-	h.reply_to = reply_addr;
-	h.message_id = message_id;
-	h.in_reply_to = job->msg->message_id;
-	h.references = (const char *const *)refs->pdata;
-	h.date = job->now;
-	h.tz_minutes = 0;
-	h.auto_replied = TRUE;
-	h.language = r->language;
-	h.ticket_tag = tag;
-	raw = compose_message(r, &h);
-	if (raw == NULL) {
-		/* an address GMime cannot write (e.g. raw UTF-8 in the local
-		 * part): the message is stored, an agent answers by hand */
-		*withheld_r = g_strdup("unwritable-address");
-		return store_ticket_flag(in->store, job->ticket->id);
-	}
-
-	sha = sha256_hex(raw->data, raw->len);
-	refs_joined = g_strjoinv(" ", (char **)refs->pdata);
-	out.ticket_id = job->ticket->id;
-	out.direction = "out";
-	out.kind = "system";
-	out.message_id = message_id;
-	out.in_reply_to = job->msg->message_id;
-	out.references = *refs_joined ? refs_joined : NULL;
-	out.from_addr = support_addr;
-	out.from_name = cfg->site_name;
-	out.to_addrs = job->to_addr;
-	out.subject = md_rendered_header(r, "Subject");
-	out.text = r->text;
-	out.date = job->now;
-	out.received = job->now;
-	out.env_sender = bounce_addr;
-	out.env_recipient = job->to_addr;
-	out.sha256 = sha;
-	out.raw = raw->data;
-	out.raw_len = raw->len;
-
-	if ((st = store_message_insert(in->store, &out, &row)) != MD_OK ||
-	    (st = store_message_id_add(in->store, message_id, job->ticket->id, row, "out")) != MD_OK ||
-	    (st = store_outbox_insert(in->store, job->ticket->id, row, "ack", bounce_addr,
-	                              job->to_addr, raw->data, raw->len, job->now, NULL)) != MD_OK ||
-	    (st = store_autoreply_log(in->store, job->to_addr, job->now)) != MD_OK ||
-	    (st = store_event_add(in->store, job->ticket->id, job->now, "maildesk", "ack-queued",
-	                          NULL, job->to_addr)) != MD_OK)
-		*error_r = g_strdup(store_error(in->store));
-	return st;
+	m.template = "ack";
+	m.outbox_kind = "ack";
+	m.queue = q;
+	m.language = t->language;
+	m.to_name = t->customer_name;
+	m.to_addr = t->customer_addr;
+	m.auto_submitted = "auto-replied";
+	m.count_autoreply = TRUE;
+	m.in_reply_to = msg->message_id;
+	m.references = (const char *const *)refs->pdata;
+	return outmail_queue(in, t, ctx, &m, now, withheld_r, error_r);
 }
+
+/* Where an incoming message goes: its ticket, its kind, who may read it. */
+typedef struct {
+	gint64 ticket;
+	const char *kind;     /* customer, reply, note */
+	const char *audience; /* customer, agents */
+} Placement;
 
 static MdStatus
 store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const char *sha,
-               const MdEnvelope *env, gint64 ticket, gint64 now, gint64 *row_r)
+               const MdEnvelope *env, const Placement *at, gint64 now, gint64 *row_r)
 {
 	MdStore *store = in->store;
 	g_autofree char *to = join_addresses(msg->to);
@@ -328,9 +221,10 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 		g_ptr_array_add(refs, msg->references->pdata[i]);
 	refs_joined = join_references(refs);
 
-	m.ticket_id = ticket;
+	m.ticket_id = at->ticket;
 	m.direction = "in";
-	m.kind = "customer";
+	m.kind = at->kind;
+	m.audience = at->audience;
 	m.message_id = msg->message_id;
 	m.in_reply_to = msg->in_reply_to;
 	m.references = refs_joined;
@@ -364,17 +258,197 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 			return st;
 	}
 	if (msg->message_id != NULL &&
-	    (st = store_message_id_add(store, msg->message_id, ticket, *row_r, "in")) != MD_OK)
+	    (st = store_message_id_add(store, msg->message_id, at->ticket, *row_r, "in")) != MD_OK)
 		return st;
+	/* whom an agent copies is not thereby on the customer's side */
+	if (strcmp(at->audience, "customer") != 0)
+		return MD_OK;
 	for (guint i = 0; i < msg->cc->len; i++) {
 		const MdAddress *a = msg->cc->pdata[i];
 
 		if (a->addr != NULL && strchr(a->addr, '@') != NULL &&
 		    conf_queue_for_address(in->cfg, a->addr) == NULL &&
-		    (st = store_participant_add(store, ticket, a->addr, "cc")) != MD_OK)
+		    conf_agent_by_address(in->cfg, a->addr) == NULL &&
+		    (st = store_participant_add(store, at->ticket, a->addr, "cc")) != MD_OK)
 			return st;
 	}
 	return MD_OK;
+}
+
+/* What intake learnt about one message before it touches a ticket. */
+typedef struct {
+	const MdMessage *msg;
+	const guint8 *raw;
+	gsize len;
+	const char *sha;
+	const MdEnvelope *env;
+	const char *sender;       /* From, else the envelope sender; NULL if neither */
+	const MdAddress *reply_to; /* where answers go (guard.c) */
+	gboolean own;             /* its Message-ID is one of ours */
+	gint64 now;
+} Incoming;
+
+/* domain part of addr, or "" */
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL ? at + 1 : "";
+}
+
+/*
+ * The agent whose mail this is, or NULL: From is an agent's, the
+ * recipient token verified for this very ticket as a reply or note
+ * address, and (when required) our MTA saw a DKIM pass for their domain.
+ * *spoofed_r: From is an agent's but the rest does not hold.
+ */
+static const MdAgent *
+agent_author(const MdConfig *cfg, const MdMessage *msg, MdThreadMatch match, const char *purpose,
+             gboolean *spoofed_r)
+{
+	const MdAgent *a = conf_agent_by_address(cfg, msg->from ? msg->from->addr : NULL);
+
+	*spoofed_r = FALSE;
+	if (a == NULL)
+		return NULL;
+	if (match == THREAD_BY_TOKEN &&
+	    (g_strcmp0(purpose, "reply") == 0 || g_strcmp0(purpose, "note") == 0) &&
+	    (!cfg->require_dkim ||
+	     authres_dkim_pass(msg->auth_results, cfg->authserv_id, domain_of(a->address))))
+		return a;
+	*spoofed_r = TRUE;
+	return NULL;
+}
+
+static MdStatus
+take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAgent *author,
+                const char *purpose, MdIntakeResult *res)
+{
+	g_autoptr(MdAgentMail) am = NULL;
+	Placement at = { ticket->id, NULL, "agents" };
+	MdStatus st;
+
+	if ((st = agentmail_prepare(in, inc->msg, ticket, author, purpose, inc->now, &am)) != MD_OK)
+		return st;
+	at.kind = agentmail_kind(am);
+	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at, inc->now,
+	                         &res->message_row)) != MD_OK)
+		return st;
+	res->ack_withheld = g_strdup("agent");
+	return agentmail_apply(in, am, ticket, inc->raw, inc->len, inc->now, &res->action,
+	                       &res->error);
+}
+
+/* "status" to a support address: the sender's open tickets, no new ticket. */
+static MdStatus
+answer_status_request(MdIntake *in, const Incoming *inc, MdIntakeResult *res)
+{
+	const MdConfig *cfg = in->cfg;
+	const MdMessage *msg = inc->msg;
+	const char *to = msg->from != NULL ? msg->from->addr : NULL;
+	g_autoptr(GArray) tickets = g_array_new(FALSE, TRUE, sizeof(MdTicket));
+	g_autoptr(JsonObject) ctx = NULL;
+	g_autofree char *withheld = NULL;
+	const MdQueue *q = pick_queue(cfg, msg, inc->env->recipient);
+	const char *lang = NULL;
+	JsonArray *list = json_array_new();
+	MdOutMail m = { 0 };
+	guint reasons;
+	int count = 0;
+	gint64 row;
+	MdStatus st;
+
+	g_array_set_clear_func(tickets, (GDestroyNotify)md_ticket_clear);
+	res->action = "status-request";
+	if ((st = store_request_insert(in->store, "status", to, msg->message_id, inc->now,
+	                               inc->env->sender, inc->env->recipient, inc->sha, inc->raw,
+	                               inc->len, &row)) != MD_OK) {
+		json_array_unref(list);
+		return st;
+	}
+	res->message_row = row;
+	/* only ever to the From address: a Reply-To could steal the list */
+	reasons = guard_check(msg, inc->env->sender, inc->own);
+	if (reasons == 0 && (st = store_autoreply_count(in->store, to, inc->now - 3600, &count)) != MD_OK) {
+		json_array_unref(list);
+		return st;
+	}
+	if (reasons == 0 && count >= cfg->autoreply_per_hour)
+		reasons = GUARD_RATE;
+	if (reasons != 0) {
+		res->ack_withheld = guard_describe(reasons);
+		json_array_unref(list);
+		return MD_OK;
+	}
+	if ((st = store_customer_open_tickets(in->store, to, tickets)) != MD_OK) {
+		json_array_unref(list);
+		return st;
+	}
+	if (tickets->len > 0)
+		lang = g_array_index(tickets, MdTicket, 0).language;
+	if (lang == NULL)
+		lang = lang_detect(msg->content_language, msg->subject, msg->text);
+	if (lang == NULL)
+		lang = q->language ? q->language : cfg->default_language;
+	for (guint i = 0; i < tickets->len; i++) {
+		const MdTicket *t = &g_array_index(tickets, MdTicket, i);
+		JsonObject *o = json_object_new();
+		g_autofree char *tag = subject_tag(cfg->subject_tag_prefix, t->id);
+		g_autofree char *words = i18n_text(cfg->templates, lang, "status", t->status);
+
+		json_object_set_int_member(o, "id", t->id);
+		json_object_set_string_member(o, "tag", tag);
+		json_object_set_string_member(o, "subject", t->subject);
+		json_object_set_string_member(o, "status_text", words);
+		if (t->eta > 0) {
+			g_autofree char *eta = datefmt_long(t->eta, msg->has_date ? msg->date_tz_minutes
+			                                                          : t->tz_minutes, lang);
+
+			json_object_set_string_member(o, "eta", eta);
+		}
+		json_array_add_object_element(list, o);
+	}
+	ctx = outmail_context(in, NULL, q, lang, 0, FALSE);
+	json_object_set_array_member(ctx, "tickets", list);
+	json_object_set_boolean_member(ctx, "has_tickets", tickets->len > 0);
+	{
+		JsonObject *customer = json_object_new();
+
+		if (msg->from->name != NULL && *msg->from->name != '\0')
+			json_object_set_string_member(customer, "name", msg->from->name);
+		json_object_set_string_member(customer, "address", to);
+		json_object_set_object_member(ctx, "customer", customer);
+	}
+	m.template = "status-list";
+	m.outbox_kind = "status-list";
+	m.queue = q;
+	m.language = lang;
+	m.to_name = msg->from->name;
+	m.to_addr = to;
+	m.auto_submitted = "auto-replied";
+	m.count_autoreply = TRUE;
+	m.in_reply_to = msg->message_id;
+	if ((st = outmail_queue(in, NULL, ctx, &m, inc->now, &withheld, &res->error)) != MD_OK)
+		return st;
+	res->ack_queued = withheld == NULL;
+	res->ack_withheld = g_steal_pointer(&withheld);
+	return MD_OK;
+}
+
+/* Tells the ticket's assignee about a customer message (or a forged agent one). */
+static MdStatus
+tell_assignee(MdIntake *in, const Incoming *inc, const MdTicket *t, gboolean spoofed,
+              MdIntakeResult *res)
+{
+	const MdAgent *agent = conf_agent_by_address(in->cfg, t->assignee);
+	g_autofree char *text = quote_strip(inc->msg->text);
+	MdPassedOn what = { inc->msg->from ? inc->msg->from->name : NULL, inc->sender, text };
+
+	if (agent == NULL)
+		return MD_OK;
+	return notify_agent(in, t, agent, spoofed ? "agent-unverified" : "agent-customer-replied",
+	                    &what, NULL, inc->now, &res->error);
 }
 
 /* The whole transaction; the caller commits or rolls back. */
@@ -384,16 +458,21 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 {
 	const MdConfig *cfg = in->cfg;
 	MdStore *store = in->store;
-	gint64 now = clock_now();
+	Incoming inc = { msg, raw, len, sha, env, sender_address(msg, env->sender),
+		         guard_reply_address(msg), FALSE, clock_now() };
+	gint64 now = inc.now;
 	gint64 dup_row, dup_ticket;
 	MdThreadFacts facts = { 0 };
 	g_autofree char *purpose = NULL;
-	gboolean forged = FALSE, own = FALSE, found = FALSE;
-	const char *sender = sender_address(msg, env->sender);
-	const MdAddress *reply_to = guard_reply_address(msg);
+	gboolean forged = FALSE, found = FALSE, spoofed = FALSE;
+	const char *sender = inc.sender;
+	const MdAddress *reply_to = inc.reply_to;
+	const MdAgent *author;
 	MdTicket ticket = { 0 };
 	gint64 ticket_id = 0;
 	MdThreadMatch match;
+	MdThreadAction action = THREAD_APPEND;
+	Placement at = { 0, "customer", "customer" };
 	MdStatus st;
 	guint reasons;
 	gboolean new_ticket = FALSE;
@@ -409,7 +488,7 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	}
 
 	if (msg->message_id != NULL &&
-	    (st = store_is_own_message_id(store, msg->message_id, &own)) != MD_OK)
+	    (st = store_is_own_message_id(store, msg->message_id, &inc.own)) != MD_OK)
 		return st;
 
 	facts.token_ticket = find_token(in->secret, msg, env->recipient, &purpose, &forged);
@@ -423,19 +502,32 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 
 	match = thread_match(&facts, &ticket_id);
 	res->matched = thread_match_name(match);
+	if (match == THREAD_NEW && !forged && !env->no_ack && msg->from != NULL &&
+	    msg->from->addr != NULL && request_is_status(msg, cfg->subject_tag_prefix))
+		return answer_status_request(in, &inc, res);
 	if (ticket_id > 0) {
 		if ((st = store_ticket_get(store, ticket_id, &ticket, &found)) != MD_OK)
 			return st;
 		if (!found) {
 			ticket_id = 0;
 			res->matched = "new";
+			match = THREAD_NEW;
 		}
 	}
 
-	if (ticket_id > 0) {
-		MdThreadAction action = thread_action(ticket.status, ticket.closed_at, now, cfg->reopen_days);
-		const char *next = thread_status_after_customer(ticket.status, action);
+	author = agent_author(cfg, msg, match, purpose, &spoofed);
+	if (author != NULL && ticket_id > 0) {
+		res->ticket = ticket.id;
+		st = take_agent_mail(in, &inc, &ticket, author, purpose, res);
+		md_ticket_clear(&ticket);
+		return st;
+	}
 
+	if (ticket_id > 0) {
+		const char *next;
+
+		action = thread_action(ticket.status, ticket.closed_at, now, cfg->reopen_days);
+		next = thread_status_after_customer(ticket.status, action);
 		if (action == THREAD_NEW_LINKED) {
 			gint64 old = ticket.id;
 
@@ -449,14 +541,14 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 				if ((st = store_ticket_set_status(store, ticket.id, next, now)) != MD_OK ||
 				    (st = store_event_add(store, ticket.id, now, sender ? sender : "customer",
 				                          "status", ticket.status, next)) != MD_OK)
-					return st;
+					goto out;
 				g_free(ticket.status);
 				ticket.status = g_strdup(next);
 			}
 			if ((st = store_ticket_touch(store, ticket.id,
 			                             msg->has_date ? msg->date_tz_minutes : ticket.tz_minutes,
 			                             now)) != MD_OK)
-				return st;
+				goto out;
 		}
 	} else {
 		new_ticket = TRUE;
@@ -472,14 +564,14 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		if ((st = store_customer_upsert(store, customer ? customer : "unknown@invalid",
 		                                reply_to ? reply_to->name : NULL, &ticket.customer_id,
 		                                &known_lang)) != MD_OK)
-			return st;
+			goto out;
 		lang = known_lang;
 		if (lang == NULL) {
 			lang = lang_detect(msg->content_language, msg->subject, msg->text);
 			if (lang == NULL)
 				lang = q->language ? q->language : cfg->default_language;
 			if ((st = store_customer_set_language(store, ticket.customer_id, lang)) != MD_OK)
-				return st;
+				goto out;
 		}
 		ticket.status = g_strdup("new");
 		ticket.priority = g_strdup("normal");
@@ -492,7 +584,7 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		ticket.eta = now + cfg->default_resolution;
 		ticket.created = now;
 		ticket.needs_attention = msg->parse_failed || msg->parse_error != NULL || forged ||
-		                         customer == NULL;
+		                         spoofed || customer == NULL;
 		if ((st = store_ticket_insert(store, &ticket)) != MD_OK ||
 		    (st = store_event_add(store, ticket.id, now, sender ? sender : "unknown", "created",
 		                          NULL, ticket.queue)) != MD_OK)
@@ -501,21 +593,25 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		    (st = store_event_add(store, ticket.id, now, "maildesk", "linked", NULL,
 		                          "follows a closed ticket")) != MD_OK)
 			goto out;
-	} else if ((msg->parse_failed || forged) && (st = store_ticket_flag(store, ticket.id)) != MD_OK) {
+	} else if ((msg->parse_failed || forged || spoofed) &&
+	           (st = store_ticket_flag(store, ticket.id)) != MD_OK) {
 		goto out;
 	}
 	res->ticket = ticket.id;
+	if (spoofed && (st = store_event_add(store, ticket.id, now, sender, "unverified-agent-mail",
+	                                     NULL, env->recipient)) != MD_OK)
+		goto out;
 
 	if (sender != NULL &&
 	    (st = store_participant_add(store, ticket.id, sender,
 	                                new_ticket ? "customer" : "participant")) != MD_OK)
 		goto out;
-	if ((st = store_incoming(in, msg, raw, len, sha, env, ticket.id, now, &res->message_row)) !=
-	    MD_OK)
+	at.ticket = ticket.id;
+	if ((st = store_incoming(in, msg, raw, len, sha, env, &at, now, &res->message_row)) != MD_OK)
 		goto out;
 
 	/* acknowledgement: new tickets only; replies need none */
-	reasons = guard_check(msg, env->sender, own);
+	reasons = guard_check(msg, env->sender, inc.own);
 	if (!new_ticket || env->no_ack) {
 		res->ack_withheld = g_strdup(env->no_ack ? "import" : "not-new");
 	} else if (reasons != 0) {
@@ -528,11 +624,8 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		if (count >= cfg->autoreply_per_hour) {
 			res->ack_withheld = guard_describe(GUARD_RATE);
 		} else {
-			const MdQueue *q = conf_queue_by_name(cfg, ticket.queue);
-			AckJob job = { in, msg, &ticket, q ? q : cfg->queues->pdata[0], reply_to->addr,
-				       reply_to->name, ticket.language, now };
-
-			if ((st = queue_ack(&job, &res->ack_withheld, &res->error)) != MD_OK)
+			if ((st = queue_ack(in, msg, &ticket, now, &res->ack_withheld, &res->error)) !=
+			    MD_OK)
 				goto out;
 			res->ack_queued = res->ack_withheld == NULL;
 		}
@@ -541,6 +634,31 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	    (st = store_event_add(store, ticket.id, now, "maildesk", "ack-withheld", NULL,
 	                          res->ack_withheld)) != MD_OK)
 		goto out;
+	if (env->no_ack)
+		goto out;
+
+	/* agents: a new ticket is handed out; its agent hears of every reply */
+	if (new_ticket || (action == THREAD_REOPEN &&
+	                   conf_agent_by_address(cfg, ticket.assignee) == NULL)) {
+		g_autofree char *text = quote_strip(msg->text);
+		MdPassedOn what = { reply_to ? reply_to->name : NULL, ticket.customer_addr, text };
+
+		if (ticket.assignee != NULL &&
+		    ((st = store_ticket_set_assignee(store, ticket.id, NULL, now)) != MD_OK ||
+		     (st = store_event_add(store, ticket.id, now, "maildesk", "assignee",
+		                           ticket.assignee, NULL)) != MD_OK))
+			goto out;
+		g_clear_pointer(&ticket.assignee, g_free);
+		st = dispatch_ticket(in, &ticket, &what, now, &res->error);
+	} else if (reasons == 0 || spoofed) {
+		st = tell_assignee(in, &inc, &ticket, spoofed, res);
+	}
+	if (st == MD_OK && action == THREAD_REOPEN && !new_ticket && reasons == 0) {
+		g_autofree char *withheld = NULL;
+
+		st = notify_customer(in, &ticket, "status-reopened", NULL, NULL, NULL, now, &withheld,
+		                     &res->error);
+	}
 out:
 	md_ticket_clear(&ticket);
 	return st;

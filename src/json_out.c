@@ -68,6 +68,7 @@ json_out_ticket_full(const MdTicket *t, GPtrArray *messages)
 		json_object_set_int_member(m, "id", r->id);
 		json_object_set_string_member(m, "direction", r->direction);
 		json_object_set_string_member(m, "kind", r->kind);
+		json_object_set_string_member(m, "audience", r->audience);
 		set_string_or_null(m, "from", r->from_addr);
 		set_string_or_null(m, "from_name", r->from_name);
 		set_string_or_null(m, "to", r->to_addrs);

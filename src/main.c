@@ -23,6 +23,7 @@ static const struct {
 	{ "deliver", cmd_deliver, "take one message on stdin (Postfix pipe)" },
 	{ "send", cmd_send, "drain the outbox over SMTP" },
 	{ "ticket", cmd_ticket, "list or show tickets" },
+	{ "agent", cmd_agent, "list agents with their load" },
 	{ "check-config", cmd_check_config, "validate the configuration" },
 };
 

@@ -46,6 +46,7 @@ md_message_free(MdMessage *msg)
 	g_free(msg->content_language);
 	g_free(msg->auto_response_suppress);
 	g_free(msg->return_path);
+	g_free(msg->auth_results);
 	g_free(msg->parse_error);
 	g_free(msg);
 }
@@ -84,5 +85,7 @@ md_attachment_free(MdAttachment *att)
 	g_free(att->filename);
 	g_free(att->content_type);
 	g_free(att->disposition);
+	if (att->entity != NULL)
+		g_bytes_unref(att->entity);
 	g_free(att);
 }

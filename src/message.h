@@ -21,6 +21,8 @@ typedef struct {
 	char *content_type; /* "type/subtype", lower case */
 	char *disposition;  /* "attachment", "inline" or NULL */
 	gsize size;         /* decoded size in bytes */
+	GBytes *entity;     /* the MIME part as sent, headers and encoded body;
+	                     * only with MdParseOptions.keep_attachments */
 } MdAttachment;
 
 typedef struct {
@@ -60,6 +62,7 @@ typedef struct {
 	char *content_language; /* Content-Language header */
 	char *auto_response_suppress; /* X-Auto-Response-Suppress (Microsoft) */
 	char *return_path;            /* Return-Path header as written, e.g. "<>" */
+	char *auth_results; /* the first (topmost) Authentication-Results header */
 
 	gboolean parse_failed; /* GMime could not make sense of it */
 	char *parse_error;     /* reason when parse_failed or a defect noted */

@@ -79,6 +79,7 @@ typedef struct {
 	MdMessage *msg;
 	guint max_depth;
 	guint max_parts;
+	gboolean keep_attachments;
 	const char *const *fallbacks;
 	GMimeParserOptions *popts; /* UTF-8, then the fallbacks */
 	GMimeParserOptions *hopts; /* UTF-8, declared charset, fallbacks */
@@ -472,6 +473,7 @@ fill_headers(ParseCtx *ctx, GMimeMessage *message)
 	msg->list_id = header_raw_trimmed(obj, "List-Id");
 	msg->auto_response_suppress = header_raw_trimmed(obj, "X-Auto-Response-Suppress");
 	msg->return_path = header_raw_trimmed(obj, "Return-Path");
+	msg->auth_results = header_raw_trimmed(obj, "Authentication-Results");
 	msg->content_language = header_raw_trimmed(obj, "Content-Language");
 	/* GMime files Content-* headers under the top-level part */
 	if (msg->content_language == NULL && g_mime_message_get_mime_part(message) != NULL)
@@ -829,6 +831,16 @@ add_attachment(ParseCtx *ctx, GMimeObject *obj)
 	att->size = GMIME_STREAM_NULL(null)->written;
 	g_object_unref(null);
 
+	if (ctx->keep_attachments) {
+		GMimeStream *mem = g_mime_stream_mem_new();
+		GByteArray *bytes;
+
+		g_mime_object_write_to_stream(obj, NULL, mem);
+		bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+		att->entity = g_bytes_new(bytes->data, bytes->len);
+		g_object_unref(mem);
+	}
+
 	g_ptr_array_add(ctx->msg->attachments, att);
 	g_ptr_array_add(ctx->att_objects, obj);
 }
@@ -1026,6 +1038,7 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 	ctx.msg = msg;
 	ctx.max_depth = opts != NULL && opts->max_depth > 0 ? opts->max_depth : PARSE_DEFAULT_MAX_DEPTH;
 	ctx.max_parts = opts != NULL && opts->max_parts > 0 ? opts->max_parts : PARSE_DEFAULT_MAX_PARTS;
+	ctx.keep_attachments = opts != NULL && opts->keep_attachments;
 	ctx.fallbacks = opts != NULL && opts->fallback_charsets != NULL ? opts->fallback_charsets
 									: default_fallback_charsets;
 

@@ -18,6 +18,7 @@ typedef struct {
 	const char *const *fallback_charsets;
 	guint max_depth; /* MIME nesting walked; 0 means 64 */
 	guint max_parts; /* MIME parts walked; 0 means 10000 */
+	gboolean keep_attachments; /* fill MdAttachment.entity (to pass them on) */
 } MdParseOptions;
 
 /* Call once per process before parse_message (initialises GMime). */

@@ -125,6 +125,29 @@ static const char *const migrations[] = {
 	"  address TEXT NOT NULL COLLATE NOCASE,"
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX autoreply_log_address ON autoreply_log(address, at);",
+
+	/* 1 -> 2: agents by email */
+	"ALTER TABLE messages ADD COLUMN audience TEXT NOT NULL DEFAULT 'customer'"
+	"  CHECK (audience IN ('customer','agents'));"
+	"ALTER TABLE tickets ADD COLUMN eta_manual INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX tickets_assignee ON tickets(assignee, status);"
+	"CREATE INDEX tickets_waiting ON tickets(queue, status) WHERE assignee IS NULL;"
+	"CREATE INDEX messages_customer ON messages(ticket_id, audience);"
+	"CREATE TABLE agents ("
+	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  last_assigned INTEGER NOT NULL DEFAULT 0);"
+	/* mail that asked something without being part of a ticket ("status") */
+	"CREATE TABLE requests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  from_addr TEXT,"
+	"  message_id TEXT,"
+	"  received INTEGER NOT NULL,"
+	"  env_sender TEXT,"
+	"  env_recipient TEXT,"
+	"  sha256 TEXT NOT NULL UNIQUE,"
+	"  size INTEGER NOT NULL,"
+	"  raw BLOB NOT NULL);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -405,6 +428,7 @@ md_message_row_free(MdMessageRow *r)
 		return;
 	g_free(r->direction);
 	g_free(r->kind);
+	g_free(r->audience);
 	g_free(r->message_id);
 	g_free(r->from_addr);
 	g_free(r->from_name);
@@ -454,7 +478,9 @@ query_two_ints(MdStore *s, sqlite3_stmt *st, const char *what, gint64 *a_r, gint
 MdStatus
 store_message_by_hash(MdStore *s, const char *sha256, gint64 *row_r, gint64 *ticket_r)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT id, ticket_id FROM messages WHERE sha256 = ?");
+	/* a request ("status") has no ticket: its row comes back with ticket 0 */
+	sqlite3_stmt *st = stmt(s, "SELECT id, ticket_id FROM messages WHERE sha256 = ?1 "
+	                           "UNION ALL SELECT id, 0 FROM requests WHERE sha256 = ?1 LIMIT 1");
 	gboolean found;
 	MdStatus r;
 
@@ -496,7 +522,7 @@ store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r)
 static const char ticket_columns[] =
 	"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name, t.assignee,"
 	" t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated, t.solved_at,"
-	" t.closed_at, t.linked_ticket, t.needs_attention"
+	" t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual"
 	" FROM tickets t JOIN customers c ON c.id = t.customer_id ";
 
 static void
@@ -520,6 +546,7 @@ ticket_from_row(sqlite3_stmt *st, MdTicket *t)
 	t->closed_at = sqlite3_column_int64(st, 15);
 	t->linked_ticket = sqlite3_column_int64(st, 16);
 	t->needs_attention = sqlite3_column_int(st, 17) != 0;
+	t->eta_manual = sqlite3_column_int(st, 18) != 0;
 }
 
 MdStatus
@@ -710,8 +737,8 @@ store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r)
 	sqlite3_stmt *st = stmt(s, "INSERT INTO messages (ticket_id, direction, kind, message_id, "
 	                           "in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, "
 	                           "subject, body_text, date, received, env_sender, env_recipient, "
-	                           "sha256, size, parse_error, raw) "
-	                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	                           "sha256, size, parse_error, raw, audience) "
+	                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	MdStatus r;
 
 	if (st == NULL)
@@ -742,6 +769,7 @@ store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r)
 	/* the raw bytes go in afterwards through incremental blob I/O, so a
 	 * 30 MB message is never built into one more in-memory record */
 	sqlite3_bind_zeroblob64(st, 20, m->raw_len);
+	bind_text(st, 21, m->audience != NULL ? m->audience : "customer");
 	if ((r = run(s, st, "message insert")) != MD_OK)
 		return r;
 	*row_r = sqlite3_last_insert_rowid(s->db);
@@ -971,6 +999,279 @@ store_outbox_counts(MdStore *s, int *queued_r, int *sent_r, int *failed_r)
 	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "outbox counts");
 }
 
+/* ---- agents and assignment ---- */
+
+MdStatus
+store_agent_load(MdStore *s, const char *addr, int *open_r, gint64 *last_assigned_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT (SELECT count(*) FROM tickets WHERE assignee = ?1 "
+	                           "AND status NOT IN ('solved','closed')), "
+	                           "(SELECT last_assigned FROM agents WHERE address = ?1)");
+	gint64 open = 0;
+	gboolean found;
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	r = query_two_ints(s, st, "agent load", &open, last_assigned_r, &found);
+	*open_r = (int)open;
+	return r;
+}
+
+MdStatus
+store_agent_assigned(MdStore *s, const char *addr, gint64 now)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO agents (address, last_assigned) VALUES (?1, ?2) "
+	                           "ON CONFLICT (address) DO UPDATE SET last_assigned = ?2");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	sqlite3_bind_int64(st, 2, now);
+	return run(s, st, "agent assigned");
+}
+
+MdStatus
+store_agent_open_tickets(MdStore *s, const char *addr, GArray *ids_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id FROM tickets WHERE assignee = ? "
+	                           "AND status NOT IN ('solved','closed') ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(ids_r, id);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "agent tickets");
+}
+
+MdStatus
+store_next_waiting(MdStore *s, const char *queue, gint64 *ticket_r, int *rank_r,
+                   gint64 *created_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id, CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 "
+	                           "WHEN 'normal' THEN 1 ELSE 0 END AS rank, created FROM tickets "
+	                           "WHERE queue = ? AND assignee IS NULL "
+	                           "AND status NOT IN ('solved','closed') "
+	                           "ORDER BY rank DESC, created, id LIMIT 1");
+	int rc;
+
+	*ticket_r = 0;
+	*rank_r = 0;
+	*created_r = 0;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, queue);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ticket_r = sqlite3_column_int64(st, 0);
+		*rank_r = sqlite3_column_int(st, 1);
+		*created_r = sqlite3_column_int64(st, 2);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "next waiting");
+}
+
+/* Sets one column of a ticket; column names come from this file only. */
+static MdStatus
+ticket_set_text(MdStore *s, const char *sql, gint64 id, const char *value, gint64 now)
+{
+	sqlite3_stmt *st = stmt(s, sql);
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, value);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
+	return run(s, st, "ticket update");
+}
+
+MdStatus
+store_ticket_set_assignee(MdStore *s, gint64 id, const char *addr, gint64 now)
+{
+	return ticket_set_text(s, "UPDATE tickets SET assignee = ?, updated = ? WHERE id = ?", id,
+	                       addr, now);
+}
+
+MdStatus
+store_ticket_set_priority(MdStore *s, gint64 id, const char *priority, gint64 now)
+{
+	return ticket_set_text(s, "UPDATE tickets SET priority = ?, updated = ? WHERE id = ?", id,
+	                       priority, now);
+}
+
+MdStatus
+store_ticket_set_queue(MdStore *s, gint64 id, const char *queue, gint64 now)
+{
+	return ticket_set_text(s, "UPDATE tickets SET queue = ?, updated = ? WHERE id = ?", id,
+	                       queue, now);
+}
+
+MdStatus
+store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 now)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET eta = ?, eta_manual = ?, updated = ? "
+	                           "WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_opt_int(st, 1, eta);
+	sqlite3_bind_int(st, 2, manual ? 1 : 0);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, id);
+	return run(s, st, "ticket eta");
+}
+
+MdStatus
+store_event_exists(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM events WHERE ticket_id = ? AND what = ? LIMIT 1");
+
+	*yes_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, what);
+	return query_two_ints(s, st, "event exists", NULL, NULL, yes_r);
+}
+
+/* Reads one text column of every row into out (char*, owned). */
+static MdStatus
+collect_texts(MdStore *s, sqlite3_stmt *st, GPtrArray *out, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			g_ptr_array_add(out, col_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, what);
+}
+
+MdStatus
+store_ticket_agent_writers(MdStore *s, gint64 ticket, GPtrArray *addrs_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT DISTINCT lower(from_addr) FROM messages "
+	                           "WHERE ticket_id = ? AND direction = 'in' "
+	                           "AND kind IN ('reply','note')");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	return collect_texts(s, st, addrs_r, "ticket agents");
+}
+
+MdStatus
+store_customer_thread(MdStore *s, gint64 ticket, GPtrArray *ids_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT message_id FROM messages WHERE ticket_id = ? "
+	                           "AND audience = 'customer' AND message_id IS NOT NULL "
+	                           "ORDER BY id");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	return collect_texts(s, st, ids_r, "customer thread");
+}
+
+MdStatus
+store_last_customer_message(MdStore *s, gint64 ticket, char **message_id_r, char **text_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT message_id, body_text FROM messages WHERE ticket_id = ? "
+	                           "AND direction = 'in' AND kind = 'customer' "
+	                           "ORDER BY id DESC LIMIT 1");
+	int rc;
+
+	*message_id_r = NULL;
+	if (text_r != NULL)
+		*text_r = NULL;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*message_id_r = col_text(st, 0);
+		if (text_r != NULL)
+			*text_r = col_text(st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "last customer message");
+}
+
+MdStatus
+store_ticket_participants(MdStore *s, gint64 ticket, GPtrArray *addrs_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT address FROM participants WHERE ticket_id = ? "
+	                           "ORDER BY rowid");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	return collect_texts(s, st, addrs_r, "participants");
+}
+
+MdStatus
+store_customer_open_tickets(MdStore *s, const char *addr, GArray *tickets_r)
+{
+	static char sql[sizeof ticket_columns + 96];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sql[0] == '\0')
+		g_snprintf(sql, sizeof sql,
+		           "%sWHERE c.address = ? AND t.status NOT IN ('solved','closed') "
+		           "ORDER BY t.id",
+		           ticket_columns);
+	st = stmt(s, sql);
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdTicket t = { 0 };
+
+		ticket_from_row(st, &t);
+		g_array_append_val(tickets_r, t);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "customer tickets");
+}
+
+MdStatus
+store_request_insert(MdStore *s, const char *kind, const char *from_addr,
+                     const char *message_id, gint64 received, const char *env_sender,
+                     const char *env_recipient, const char *sha256, const guint8 *raw,
+                     gsize raw_len, gint64 *row_r)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT INTO requests (kind, from_addr, message_id, received, "
+	                           "env_sender, env_recipient, sha256, size, raw) "
+	                           "VALUES (?,?,?,?,?,?,?,?,?)");
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, kind);
+	bind_text(st, 2, from_addr);
+	bind_text(st, 3, message_id);
+	sqlite3_bind_int64(st, 4, received);
+	bind_text(st, 5, env_sender);
+	bind_text(st, 6, env_recipient);
+	bind_text(st, 7, sha256);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)raw_len);
+	sqlite3_bind_zeroblob64(st, 9, raw_len);
+	if ((r = run(s, st, "request insert")) != MD_OK)
+		return r;
+	*row_r = sqlite3_last_insert_rowid(s->db);
+	return write_blob(s, "requests", "raw", *row_r, raw, raw_len);
+}
+
 MdStatus
 store_ticket_list(MdStore *s, const char *status, GArray *tickets_r)
 {
@@ -1000,7 +1301,7 @@ store_ticket_messages(MdStore *s, gint64 ticket, GPtrArray *rows_r)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT id, direction, kind, message_id, from_addr, from_name, "
 	                           "to_addrs, cc_addrs, subject, body_text, date, received, "
-	                           "parse_error FROM messages WHERE ticket_id = ? ORDER BY id");
+	                           "parse_error, audience FROM messages WHERE ticket_id = ? ORDER BY id");
 	int rc;
 
 	if (st == NULL)
@@ -1022,6 +1323,7 @@ store_ticket_messages(MdStore *s, gint64 ticket, GPtrArray *rows_r)
 		r->date = sqlite3_column_int64(st, 10);
 		r->received = sqlite3_column_int64(st, 11);
 		r->parse_error = col_text(st, 12);
+		r->audience = col_text(st, 13);
 		g_ptr_array_add(rows_r, r);
 	}
 	sqlite3_reset(st);

@@ -17,7 +17,7 @@
 
 #include "status.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct MdStore MdStore;
 
@@ -37,6 +37,7 @@ typedef struct {
 	gint64 created, updated, solved_at, closed_at;
 	gint64 linked_ticket;
 	gboolean needs_attention;
+	gboolean eta_manual; /* eta set by an agent's #eta, not computed */
 } MdTicket;
 
 void md_ticket_clear(MdTicket *t);
@@ -54,11 +55,12 @@ typedef struct {
 	const guint8 *raw;
 	gsize raw_len;
 	const char *parse_error;
+	const char *audience; /* customer (NULL) or agents: who may ever see it */
 } MdNewMessage;
 
 typedef struct {
 	gint64 id;
-	char *direction, *kind, *message_id, *from_addr, *from_name, *to_addrs, *cc_addrs;
+	char *direction, *kind, *audience, *message_id, *from_addr, *from_name, *to_addrs, *cc_addrs;
 	char *subject, *text;
 	gint64 date, received;
 	char *parse_error;
@@ -136,6 +138,34 @@ MdStatus store_outbox_sent(MdStore *s, gint64 id, gint64 now, const char *detail
 MdStatus store_outbox_retry(MdStore *s, gint64 id, int attempts, gint64 next, const char *error);
 MdStatus store_outbox_failed(MdStore *s, gint64 id, int attempts, gint64 now, const char *error);
 MdStatus store_outbox_counts(MdStore *s, int *queued_r, int *sent_r, int *failed_r);
+
+/* Agents and assignment */
+/* Tickets assigned to addr and not solved or closed; when they last got one (0: never). */
+MdStatus store_agent_load(MdStore *s, const char *addr, int *open_r, gint64 *last_assigned_r);
+MdStatus store_agent_assigned(MdStore *s, const char *addr, gint64 now);
+MdStatus store_agent_open_tickets(MdStore *s, const char *addr, GArray *ids_r); /* gint64 */
+/* The unassigned open ticket of queue to hand out next: highest priority, then oldest. */
+MdStatus store_next_waiting(MdStore *s, const char *queue, gint64 *ticket_r, int *rank_r,
+                            gint64 *created_r);
+MdStatus store_ticket_set_assignee(MdStore *s, gint64 id, const char *addr, gint64 now);
+MdStatus store_ticket_set_priority(MdStore *s, gint64 id, const char *priority, gint64 now);
+MdStatus store_ticket_set_queue(MdStore *s, gint64 id, const char *queue, gint64 now);
+MdStatus store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 now);
+MdStatus store_event_exists(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r);
+/* Lower-cased From addresses of agents' replies and notes on the ticket. */
+MdStatus store_ticket_agent_writers(MdStore *s, gint64 ticket, GPtrArray *addrs_r);
+/* Message-IDs of the ticket's mail the customer has seen, oldest first (char*). */
+MdStatus store_customer_thread(MdStore *s, gint64 ticket, GPtrArray *ids_r);
+/* The customer's latest message on the ticket: its Message-ID and text (either may be NULL). */
+MdStatus store_last_customer_message(MdStore *s, gint64 ticket, char **message_id_r,
+                                     char **text_r);
+MdStatus store_ticket_participants(MdStore *s, gint64 ticket, GPtrArray *addrs_r); /* char* */
+MdStatus store_customer_open_tickets(MdStore *s, const char *addr, GArray *tickets_r);
+/* Mail kept for itself, outside any ticket (a "status" question). */
+MdStatus store_request_insert(MdStore *s, const char *kind, const char *from_addr,
+                              const char *message_id, gint64 received, const char *env_sender,
+                              const char *env_recipient, const char *sha256, const guint8 *raw,
+                              gsize raw_len, gint64 *row_r);
 
 /* Admin */
 MdStatus store_ticket_list(MdStore *s, const char *status, GArray *tickets_r); /* MdTicket */

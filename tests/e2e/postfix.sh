@@ -95,6 +95,7 @@ CONF=$SITE/maildesk.conf
 DB=$SITE/data/maildesk.db
 LOG=$T/maillog
 MAILDIR=$T/vmail/customer.test/alice
+AGENTDIR=$T/vmail/staff.test/pat
 PORT=$(free_port)
 
 mkdir -p "$PF" "$T/queue" "$T/bin" "$T/out" "$SITE/data" "$T/vmail"
@@ -119,6 +120,12 @@ timeout = 10
 
 [queue support]
 address = support@help.test
+
+[agent pat]
+address = pat@staff.test
+name = Pat Agent
+queues = support
+max_open = 5
 CONF
 chown -R "$MDUSER:$MDGID" "$SITE" "$T/vmail"
 chmod 750 "$SITE" "$SITE/data"
@@ -163,9 +170,9 @@ smtpd_peername_lookup = no
 biff = no
 append_dot_mydomain = no
 delay_warning_time = 0
-virtual_mailbox_domains = customer.test
+virtual_mailbox_domains = customer.test staff.test
 virtual_mailbox_base = $T/vmail
-virtual_mailbox_maps = inline:{ alice@customer.test=customer.test/alice/ }
+virtual_mailbox_maps = inline:{ alice@customer.test=customer.test/alice/, pat@staff.test=staff.test/pat/ }
 virtual_uid_maps = static:$MDUID
 virtual_gid_maps = static:$MDGID
 virtual_minimum_uid = $MDUID
@@ -267,8 +274,27 @@ for k, v in m.items():
 }
 hdr() { awk -v n="$(tr A-Z a-z <<<"$2"): " 'index($0, n) == 1 { print substr($0, length(n) + 1); exit }' "$1.hdr"; }
 in_deferred() { postqueue -c "$PF" -j 2>/dev/null | grep -E "\"queue_name\": *\"deferred\"" | grep -qE "\"queue_id\": *\"$1\""; }
-maildir_count() { find "$MAILDIR/new" "$MAILDIR/cur" -type f 2>/dev/null | wc -l; }
-has_mail() { [ "$(maildir_count)" -ge "$1" ]; }
+# maildir_count [DIR], has_mail N [DIR]: alice's Maildir unless DIR
+maildir_count() { find "${1:-$MAILDIR}/new" "${1:-$MAILDIR}/cur" -type f 2>/dev/null | wc -l; }
+has_mail() { [ "$(maildir_count "${2:-}")" -ge "$1" ]; }
+# mail_with DIR TEXT: the first mail of a Maildir whose decoded text has TEXT
+mail_with() {
+	python3 - "$@" <<'PY'
+import email, email.policy, glob, sys
+for path in sorted(glob.glob(sys.argv[1] + "/new/*") + glob.glob(sys.argv[1] + "/cur/*")):
+    m = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+    text = "\n".join(p.get_content() for p in m.walk() if p.get_content_maintype() == "text")
+    if sys.argv[2] in text + str(m["Subject"]):
+        print(path)
+        break
+PY
+}
+# body FILE: the decoded text parts of a mail
+body() {
+	python3 -c 'import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print("\n".join(p.get_content() for p in m.walk() if p.get_content_maintype() == "text"))' "$1"
+}
 
 # --- a new question from alice
 Q1_ID="q1.$$.$RANDOM@customer.test"
@@ -287,11 +313,12 @@ is "flag R: the stored message starts with Return-Path" \
 	"$(sql "SELECT CAST(substr(raw, 1, 34) AS TEXT) FROM messages WHERE message_id = '$Q1_ID'")" "Return-Path: <alice@customer.test>"
 is "flags D and O are left out" "$(sql "SELECT instr(CAST(raw AS TEXT), 'Delivered-To:') + instr(CAST(raw AS TEXT), 'X-Original-To:') FROM messages WHERE message_id = '$Q1_ID'")" 0
 is "the body is stored" "$(sql "SELECT instr(body_text, 'my printer is broken') > 0 FROM messages WHERE message_id = '$Q1_ID'")" 1
-is "one acknowledgement queued" "$(sql "SELECT count(*) FROM outbox WHERE ticket_id = 1 AND status = 'queued'")" 1
+is "one acknowledgement queued" "$(sql "SELECT count(*) FROM outbox WHERE ticket_id = 1 AND status = 'queued' AND kind = 'ack'")" 1
+is "and one mail to the agent it is assigned to" "$(sql "SELECT rcpts FROM outbox WHERE ticket_id = 1 AND kind = 'agent-assigned'")" pat@staff.test
 
 # --- the acknowledgement goes out through Postfix into alice's Maildir
 check "send --once as $MDUSER" mdq send send --once
-is "the outbox row is sent" "$(sql "SELECT status FROM outbox WHERE ticket_id = 1")" sent
+is "the outbox rows are sent" "$(sql "SELECT group_concat(DISTINCT status) FROM outbox WHERE ticket_id = 1")" sent
 check "the acknowledgement reached alice's Maildir" wait_for 30 has_mail 1
 is "exactly one mail for alice" "$(maildir_count)" 1
 cp "$(find "$MAILDIR/new" "$MAILDIR/cur" -type f 2>/dev/null | head -1)" "$T/out/ack.eml" 2>/dev/null
@@ -323,7 +350,8 @@ is "the reply is on ticket 1" "$(sql "SELECT ticket_id FROM messages WHERE messa
 is "ticket 1 has two incoming messages" "$(sql "SELECT count(*) FROM messages WHERE ticket_id = 1 AND direction = 'in'")" 2
 is "still one ticket" "$(sql 'SELECT count(*) FROM tickets')" 1
 is "the reply kept its signed recipient" "$(sql "SELECT env_recipient FROM messages WHERE message_id = '$Q2_ID'")" "$REPLY_TO"
-is "no second acknowledgement queued" "$(sql 'SELECT count(*) FROM outbox')" 1
+is "no second acknowledgement queued" "$(sql "SELECT count(*) FROM outbox WHERE kind = 'ack'")" 1
+is "the agent is told of the reply" "$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-customer-replied' AND rcpts = 'pat@staff.test'")" 1
 
 # --- a database the pipe user cannot reach: deferred, not bounced
 chmod 000 "$SITE/data"
@@ -356,11 +384,55 @@ is "the stored envelope sender is empty" "$(sql "SELECT quote(env_sender) FROM m
 is "Return-Path: <> is stored" \
 	"$(sql "SELECT CAST(substr(raw, 1, 15) AS TEXT) FROM messages WHERE message_id = '$Q4_ID'")" "Return-Path: <>"
 is "no acknowledgement to a bounce" \
-	"$(sql "SELECT count(*) FROM outbox o JOIN messages m ON m.ticket_id = o.ticket_id WHERE m.message_id = '$Q4_ID'")" 0
+	"$(sql "SELECT count(*) FROM outbox o JOIN messages m ON m.ticket_id = o.ticket_id WHERE m.message_id = '$Q4_ID' AND o.kind = 'ack'")" 0
+
+# --- the agent works ticket 1 from their own mail client
+check "send --once delivers the agent mail" mdq send2 send --once
+check "the agent's Maildir has the 'assigned' and 'replied' mails" wait_for 30 has_mail 2 "$AGENTDIR"
+NOTE=$(mail_with "$AGENTDIR" "Printer on fire")
+check "the 'assigned to you' mail is in the agent's Maildir" test -n "$NOTE"
+headers "$NOTE"
+AGENT_RT=$(hdr "$NOTE" Reply-To)
+check "the agent mail's Reply-To is ticket 1's signed address" grep -qF "$REPLY_TO" <<<"$AGENT_RT"
+body "$NOTE" >"$NOTE.txt"
+check "it is the 'assigned to you' mail" grep -q 'assigned to you' "$NOTE.txt"
+check "the agent mail shows the note address" grep -qE 'support\+1-note-[0-9a-f]{16}@help\.test' "$NOTE.txt"
+n_alice=$(maildir_count)
+i=0
+for client in outlook gmail thunderbird; do
+	i=$((i + 1))
+	python3 "$MAILDESK_SRCDIR/tests/e2e/mailclients.py" "$client" "Pat Agent <pat@staff.test>" "$NOTE" \
+		"Answer number $i from $client: please unplug the printer." >"$T/out/r$i.eml"
+	submit "the $client reply" --from pat@staff.test --to "$REPLY_TO" --data "@$T/out/r$i.eml"
+	is "the $client reply reached maildesk" "$(pipe_status "$QID")" sent
+done
+NOTE_ADDR=$(grep -oE 'support\+1-note-[0-9a-f]{16}@help\.test' "$NOTE.txt" | head -1)
+submit "a note" --from pat@staff.test --to "$NOTE_ADDR" \
+	--header "Subject: note" --body "NOTE-MARKER-e2e the customer is a VIP"
+submit "a spoofed agent mail" --from pat@staff.test --to support@help.test \
+	--header "Subject: Re: $ACK_SUBJECT" --header "In-Reply-To: <$Q1_ID>" \
+	--body "$(printf '#status closed\n\nSPOOF-MARKER-e2e free printers for all')"
+is "the spoofed mail closed nothing" "$(sql 'SELECT status FROM tickets WHERE id = 1')" open
+check "send --once delivers the replies" mdq send3 send --once
+check "alice's Maildir gets the three replies" wait_for 30 has_mail $((n_alice + 3))
+is "and nothing more" "$(maildir_count)" $((n_alice + 3))
+for i in 1 2 3; do
+	F=$(mail_with "$MAILDIR" "Answer number $i ")
+	check "reply $i is in alice's Maildir" test -n "$F"
+	[ -n "$F" ] || continue
+	headers "$F"
+	check "reply $i comes from the support address in Pat's name" grep -qE '^"?Pat Agent via Test Support"? <support@help\.test>$' <<<"$(hdr "$F" From)"
+	is "reply $i is threaded to alice's last message" "$(hdr "$F" In-Reply-To)" "<$Q2_ID>"
+	check "reply $i's References hold alice's first message" grep -qF "<$Q1_ID>" <<<"$(hdr "$F" References)"
+	is "reply $i has none of the quoted agent mail" "$(body "$F" | grep -ciE 'wrote:|^> |From: |Sent: |##-|assigned to you|note address|my printer is broken')" 0
+done
+is "no mail to alice holds the note or the spoof" "$(mail_with "$MAILDIR" NOTE-MARKER)$(mail_with "$MAILDIR" SPOOF-MARKER)" ""
+agent_warned() { [ -n "$(mail_with "$AGENTDIR" SPOOF-MARKER-e2e)" ]; }
+check "the agent is warned of the spoofed mail" wait_for 30 agent_warned
 
 # --- the log overall
 is "every pipe delivery to maildesk ended sent" \
-	"$(grep -cE 'relay=maildesk,.* status=sent' "$LOG")" 4
+	"$(grep -cE 'relay=maildesk,.* status=sent' "$LOG")" 9
 is "Postfix bounced nothing" "$(grep -c 'status=bounced' "$LOG")" 0
 is "no fatal or panic in the Postfix log" "$(grep -cE ': (fatal|panic):' "$LOG")" 0
 grep -E ': warning:' "$LOG" | head -5 | sed 's/^/# /'

@@ -1,0 +1,390 @@
+/*
+ * agentmail.c - an agent's mail to a ticket: commands, reply, note.
+ *
+ * Must never: apply part of a mail's commands, send a note or a refused
+ * mail to the customer, or assign a ticket to an agent at their cap.
+ * Every check happens in agentmail_prepare(), before anything is written.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "agentcmd.h"
+#include "agentmail.h"
+#include "dispatch.h"
+#include "notify.h"
+#include "parse.h"
+#include "quote.h"
+
+struct MdAgentMail {
+	const MdAgent *author;
+	MdAgentCmds *cmds;
+	char *text;          /* the new words: after the commands, quotes cut */
+	gboolean note;       /* internal: never to the customer */
+	GPtrArray *reasons;  /* char*: why the mail is refused; empty when not */
+	/* the plan, checked */
+	const MdAgent *assign_to;
+	const char *status;
+	const char *priority;
+	const MdQueue *queue;
+	gint64 eta;
+	int tz_minutes;
+};
+
+void
+agentmail_free(MdAgentMail *am)
+{
+	if (am == NULL)
+		return;
+	agentcmd_free(am->cmds);
+	g_free(am->text);
+	g_ptr_array_unref(am->reasons);
+	g_free(am);
+}
+
+const char *
+agentmail_kind(const MdAgentMail *am)
+{
+	return am->note || am->reasons->len > 0 ? "note" : "reply";
+}
+
+static const MdAgent *
+agent_named(const MdConfig *cfg, const char *who)
+{
+	g_autofree char *addr = NULL;
+	gsize n = strlen(who);
+
+	if (n >= 2 && who[0] == '<' && who[n - 1] == '>')
+		addr = g_strndup(who + 1, n - 2);
+	if (addr != NULL || strchr(who, '@') != NULL)
+		return conf_agent_by_address(cfg, addr != NULL ? addr : who);
+	return conf_agent_by_name(cfg, who);
+}
+
+static char *
+queue_names(const MdConfig *cfg)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < cfg->queues->len; i++)
+		g_string_append_printf(out, "%s%s", i ? ", " : "",
+		                       ((const MdQueue *)cfg->queues->pdata[i])->name);
+	return g_string_free(out, FALSE);
+}
+
+/* The cap rule: whoever gets the ticket must have room for it. */
+static MdStatus
+check_room(const MdIntake *in, const MdTicket *t, const MdAgentCmd *c, const MdAgent *agent,
+           GPtrArray *reasons)
+{
+	int open = 0;
+	MdStatus st;
+
+	if (t->assignee != NULL && g_ascii_strcasecmp(t->assignee, agent->address) == 0)
+		return MD_OK;
+	if ((st = dispatch_agent_open(in, agent, &open)) != MD_OK)
+		return st;
+	if (open >= agent->max_open)
+		g_ptr_array_add(reasons,
+		                g_strdup_printf("%s: %s already has %d open tickets, their limit",
+		                                c->line, agent->name, open));
+	return MD_OK;
+}
+
+MdStatus
+agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
+                  const MdAgent *author, const char *purpose, gint64 now, MdAgentMail **am_r)
+{
+	const MdConfig *cfg = in->cfg;
+	MdAgentMail *am = g_new0(MdAgentMail, 1);
+	g_autofree char *fresh = quote_strip(msg->text);
+	MdStatus st = MD_OK;
+
+	*am_r = am;
+	am->author = author;
+	am->reasons = g_ptr_array_new_with_free_func(g_free);
+	am->tz_minutes = msg->has_date ? msg->date_tz_minutes : 0;
+	am->cmds = agentcmd_parse(fresh, now, am->tz_minutes);
+	am->text = g_strdup(am->cmds->body);
+	am->note = g_strcmp0(purpose, "note") == 0;
+	for (guint i = 0; i < am->cmds->errors->len; i++)
+		g_ptr_array_add(am->reasons, g_strdup(am->cmds->errors->pdata[i]));
+
+	for (guint i = 0; st == MD_OK && i < am->cmds->cmds->len; i++) {
+		const MdAgentCmd *c = am->cmds->cmds->pdata[i];
+
+		switch (c->kind) {
+		case AGENTCMD_NOTE:
+			am->note = TRUE;
+			break;
+		case AGENTCMD_TAKE:
+			am->assign_to = author;
+			st = check_room(in, t, c, author, am->reasons);
+			break;
+		case AGENTCMD_ASSIGN:
+			am->assign_to = agent_named(cfg, c->arg);
+			if (am->assign_to == NULL)
+				g_ptr_array_add(am->reasons,
+				                g_strdup_printf("%s: there is no agent \"%s\"", c->line,
+				                                c->arg));
+			else
+				st = check_room(in, t, c, am->assign_to, am->reasons);
+			break;
+		case AGENTCMD_STATUS:
+			am->status = c->arg;
+			break;
+		case AGENTCMD_PRIORITY:
+			am->priority = c->arg;
+			break;
+		case AGENTCMD_ETA:
+			am->eta = c->eta;
+			break;
+		case AGENTCMD_QUEUE:
+			am->queue = conf_queue_by_name(cfg, c->arg);
+			if (am->queue == NULL) {
+				g_autofree char *names = queue_names(cfg);
+
+				g_ptr_array_add(am->reasons,
+				                g_strdup_printf("%s: there is no queue \"%s\" (queues: %s)",
+				                                c->line, c->arg, names));
+			}
+			break;
+		}
+	}
+	return st;
+}
+
+/* Records one field's change as an event by the agent. */
+static MdStatus
+changed(const MdIntake *in, const MdTicket *t, const MdAgentMail *am, gint64 now,
+        const char *what, const char *old_value, const char *new_value)
+{
+	return store_event_add(in->store, t->id, now, am->author->address, what, old_value,
+	                       new_value);
+}
+
+static gboolean
+is_done(const char *status)
+{
+	return strcmp(status, "solved") == 0 || strcmp(status, "closed") == 0;
+}
+
+/* The agent's attachments, as MIME entities (GBytes*), or NULL when none. */
+static GPtrArray *
+attachments_of(const MdIntake *in, const guint8 *raw, gsize len)
+{
+	MdParseOptions popts = {
+		.fallback_charsets = (const char *const *)in->cfg->fallback_charsets,
+		.max_depth = in->cfg->max_mime_depth,
+		.max_parts = in->cfg->max_parts,
+		.keep_attachments = TRUE,
+	};
+	g_autoptr(MdMessage) again = parse_message(raw, len, &popts);
+	GPtrArray *out;
+
+	if (again->attachments->len == 0)
+		return NULL;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	for (guint i = 0; i < again->attachments->len; i++) {
+		MdAttachment *a = again->attachments->pdata[i];
+
+		if (a->entity != NULL)
+			g_ptr_array_add(out, g_bytes_ref(a->entity));
+	}
+	return out;
+}
+
+/* Note recipients: the assignee and every agent who wrote on the ticket, but the author. */
+static MdStatus
+note_recipients(const MdIntake *in, const MdTicket *t, const MdAgent *author, GPtrArray *to)
+{
+	g_autoptr(GPtrArray) writers = g_ptr_array_new_with_free_func(g_free);
+	MdStatus st;
+
+	if (t->assignee != NULL)
+		g_ptr_array_add(writers, g_strdup(t->assignee));
+	if ((st = store_ticket_agent_writers(in->store, t->id, writers)) != MD_OK)
+		return st;
+	for (guint i = 0; i < writers->len; i++) {
+		const MdAgent *a = conf_agent_by_address(in->cfg, writers->pdata[i]);
+
+		if (a != NULL && a != author && !g_ptr_array_find(to, a, NULL))
+			g_ptr_array_add(to, (gpointer)a);
+	}
+	return MD_OK;
+}
+
+static MdStatus
+refuse(const MdIntake *in, MdAgentMail *am, const MdTicket *t, gint64 now, char **error_r)
+{
+	g_autofree char *why = NULL;
+	MdStatus st;
+
+	g_ptr_array_add(am->reasons, NULL);
+	why = g_strjoinv("; ", (char **)am->reasons->pdata);
+	g_ptr_array_remove_index(am->reasons, am->reasons->len - 1);
+	if ((st = changed(in, t, am, now, "commands-refused", NULL, why)) != MD_OK) {
+		*error_r = g_strdup(store_error(in->store));
+		return st;
+	}
+	return notify_agent(in, t, am->author, "agent-refused", NULL, am->reasons, now, error_r);
+}
+
+MdStatus
+agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *raw, gsize len,
+                gint64 now, const char **action_r, char **error_r)
+{
+	MdStore *store = in->store;
+	g_autoptr(GPtrArray) freed = g_ptr_array_new(); /* const MdAgent*: may take more */
+	g_autofree char *old_status = g_strdup(t->status);
+	gboolean requeue = FALSE, replied = FALSE;
+	const char *notice = NULL;
+	MdStatus st = MD_OK;
+
+	if (am->reasons->len > 0) {
+		*action_r = "agent-refused";
+		return refuse(in, am, t, now, error_r);
+	}
+
+	if (am->queue != NULL && strcmp(am->queue->name, t->queue) != 0) {
+		if ((st = changed(in, t, am, now, "queue", t->queue, am->queue->name)) != MD_OK ||
+		    (st = store_ticket_set_queue(store, t->id, am->queue->name, now)) != MD_OK)
+			goto store_fail;
+		g_free(t->queue);
+		t->queue = g_strdup(am->queue->name);
+		if (am->assign_to == NULL && t->assignee != NULL) {
+			const MdAgent *had = conf_agent_by_address(in->cfg, t->assignee);
+
+			if (had == NULL || !conf_agent_serves(had, t->queue)) {
+				/* the new queue's agents share it out */
+				if ((st = changed(in, t, am, now, "assignee", t->assignee, NULL)) != MD_OK ||
+				    (st = store_ticket_set_assignee(store, t->id, NULL, now)) != MD_OK)
+					goto store_fail;
+				if (had != NULL)
+					g_ptr_array_add(freed, (gpointer)had);
+				g_clear_pointer(&t->assignee, g_free);
+				requeue = TRUE;
+			}
+		} else if (am->assign_to == NULL && !is_done(t->status)) {
+			requeue = TRUE;
+		}
+	}
+	if (am->priority != NULL && strcmp(am->priority, t->priority) != 0) {
+		if ((st = changed(in, t, am, now, "priority", t->priority, am->priority)) != MD_OK ||
+		    (st = store_ticket_set_priority(store, t->id, am->priority, now)) != MD_OK)
+			goto store_fail;
+		g_free(t->priority);
+		t->priority = g_strdup(am->priority);
+	}
+	if (am->eta > 0) {
+		g_autofree char *old_eta = t->eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, t->eta) : NULL;
+		g_autofree char *new_eta = g_strdup_printf("%" G_GINT64_FORMAT, am->eta);
+
+		if ((st = changed(in, t, am, now, "eta", old_eta, new_eta)) != MD_OK ||
+		    (st = store_ticket_set_eta(store, t->id, am->eta, TRUE, now)) != MD_OK)
+			goto store_fail;
+		t->eta = am->eta;
+		t->eta_manual = TRUE;
+	}
+	/* an agent's answer to a new ticket means someone is on it */
+	if (am->status == NULL && !am->note && *am->text != '\0' && strcmp(t->status, "new") == 0)
+		am->status = "open";
+	if (am->status != NULL && strcmp(am->status, t->status) != 0) {
+		if ((st = changed(in, t, am, now, "status", t->status, am->status)) != MD_OK ||
+		    (st = store_ticket_set_status(store, t->id, am->status, now)) != MD_OK)
+			goto store_fail;
+		g_free(t->status);
+		t->status = g_strdup(am->status);
+		if (is_done(t->status)) {
+			const MdAgent *had = conf_agent_by_address(in->cfg, t->assignee);
+
+			if (had != NULL)
+				g_ptr_array_add(freed, (gpointer)had);
+			requeue = FALSE;
+		}
+		if (strcmp(t->status, "pending") == 0 || is_done(t->status))
+			notice = t->status;
+		else if (is_done(old_status))
+			notice = "reopened";
+	}
+	if (am->assign_to != NULL &&
+	    (t->assignee == NULL || g_ascii_strcasecmp(t->assignee, am->assign_to->address) != 0)) {
+		const MdAgent *had = conf_agent_by_address(in->cfg, t->assignee);
+		MdPassedOn what = { t->customer_name, t->customer_addr, NULL };
+		g_autofree char *mid = NULL;
+		g_autofree char *text = NULL;
+
+		if ((st = store_last_customer_message(store, t->id, &mid, &text)) != MD_OK)
+			goto store_fail;
+		what.text = text;
+		if ((st = dispatch_assign(in, t, am->assign_to, am->author->address, &what, now,
+		                          error_r)) != MD_OK)
+			return st;
+		if (had != NULL)
+			g_ptr_array_add(freed, (gpointer)had);
+		requeue = FALSE;
+	}
+
+	if (*am->text != '\0' && am->note) {
+		g_autoptr(GPtrArray) to = g_ptr_array_new();
+		MdPassedOn what = { am->author->display_name, am->author->address, am->text };
+
+		if ((st = changed(in, t, am, now, "note", NULL, NULL)) != MD_OK)
+			goto store_fail;
+		if (in->cfg->notify_notes && (st = note_recipients(in, t, am->author, to)) != MD_OK)
+			goto store_fail;
+		for (guint i = 0; i < to->len; i++)
+			if ((st = notify_agent(in, t, to->pdata[i], "agent-note", &what, NULL, now,
+			                       error_r)) != MD_OK)
+				return st;
+	} else if (*am->text != '\0') {
+		g_autoptr(GPtrArray) attachments = attachments_of(in, raw, len);
+		g_autofree char *withheld = NULL;
+
+		if ((st = notify_customer(in, t, "reply", am->author, am->text, attachments, now,
+		                          &withheld, error_r)) != MD_OK)
+			return st;
+		if ((st = changed(in, t, am, now, withheld ? "reply-withheld" : "reply-sent", NULL,
+		                  withheld ? withheld : t->customer_addr)) != MD_OK)
+			goto store_fail;
+		replied = withheld == NULL;
+	}
+	/* a relayed reply states the new status itself; otherwise a notice */
+	if (notice != NULL && !replied) {
+		g_autofree char *template = g_strdup_printf("status-%s", notice);
+		g_autofree char *withheld = NULL;
+
+		if ((st = notify_customer(in, t, template, NULL, NULL, NULL, now, &withheld,
+		                          error_r)) != MD_OK)
+			return st;
+	}
+
+	if (requeue && t->assignee == NULL) {
+		MdPassedOn what = { t->customer_name, t->customer_addr, NULL };
+		g_autofree char *mid = NULL;
+		g_autofree char *text = NULL;
+
+		if ((st = store_last_customer_message(store, t->id, &mid, &text)) != MD_OK)
+			goto store_fail;
+		what.text = text;
+		if ((st = dispatch_ticket(in, t, &what, now, error_r)) != MD_OK)
+			return st;
+	}
+	for (guint i = 0; i < freed->len; i++)
+		if ((st = dispatch_freed(in, freed->pdata[i], now, error_r)) != MD_OK)
+			return st;
+
+	if (am->note && *am->text != '\0')
+		*action_r = "agent-note";
+	else if (replied || *am->text != '\0')
+		*action_r = "agent-reply";
+	else if (am->cmds->cmds->len > 0)
+		*action_r = "agent-commands";
+	else
+		*action_r = "agent-empty";
+	return MD_OK;
+
+store_fail:
+	*error_r = g_strdup(store_error(store));
+	return st;
+}

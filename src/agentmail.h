@@ -1,0 +1,47 @@
+/*
+ * agentmail.h - mail from an agent to a ticket's signed address (stage
+ * "agent commands" and "ticket state change" of the pipeline).
+ *
+ * intake.c decides that a message is an agent's (From is an agent AND the
+ * recipient token verifies for this ticket, AND optionally DKIM); this
+ * module reads its commands and new text, checks every command against
+ * the config and the agents' loads, and then either refuses the whole
+ * mail (the agent is told why, nothing changes, nothing reaches the
+ * customer) or applies all of it: each change an event, the reply
+ * relayed to the customer, a note passed to the other agents, status
+ * notices to the customer, and freed agents handed waiting tickets.
+ */
+#ifndef MD_AGENTMAIL_H
+#define MD_AGENTMAIL_H
+
+#include "conf.h"
+#include "intake.h"
+#include "message.h"
+#include "store.h"
+
+typedef struct MdAgentMail MdAgentMail;
+
+/*
+ * Reads msg, sent by author to ticket t through an address of purpose
+ * ("reply" or "note"), and checks its commands.  MD_OK with *am_r set, or
+ * a store failure.
+ */
+MdStatus agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
+                           const MdAgent *author, const char *purpose, gint64 now,
+                           MdAgentMail **am_r);
+void agentmail_free(MdAgentMail *am);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MdAgentMail, agentmail_free)
+
+/* messages.kind to store the agent's mail under: reply or note. */
+const char *agentmail_kind(const MdAgentMail *am);
+
+/*
+ * Does what the mail says (see above).  raw/len is the agent's message,
+ * re-read only to carry its attachments over to the customer.
+ * *action_r: agent-reply, agent-note, agent-commands, agent-refused or
+ * agent-empty.
+ */
+MdStatus agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *raw,
+                         gsize len, gint64 now, const char **action_r, char **error_r);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * notify.c - who is told what about a ticket, and in which words.
+ *
+ * Must never: put an agent's note or our agent mail into a customer mail
+ * (agent templates and customer templates never share a call here), or
+ * copy an agent on a customer mail.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "notify.h"
+#include "outmail.h"
+
+const MdQueue *
+notify_ticket_queue(const MdConfig *cfg, const MdTicket *t)
+{
+	const MdQueue *q = t != NULL ? conf_queue_by_name(cfg, t->queue) : NULL;
+
+	return q != NULL ? q : cfg->queues->pdata[0];
+}
+
+const char *
+notify_agent_language(const MdConfig *cfg, const MdAgent *agent, const MdQueue *q)
+{
+	if (agent != NULL && agent->language != NULL)
+		return agent->language;
+	if (q != NULL && q->language != NULL)
+		return q->language;
+	return cfg->default_language;
+}
+
+static void
+set_person(JsonObject *ctx, const char *member, const char *name, const char *address)
+{
+	JsonObject *o = json_object_new();
+
+	if (name != NULL && *name != '\0')
+		json_object_set_string_member(o, "name", name);
+	if (address != NULL)
+		json_object_set_string_member(o, "address", address);
+	json_object_set_object_member(ctx, member, o);
+}
+
+MdStatus
+notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agent, const char *template,
+             const MdPassedOn *what, GPtrArray *reasons, gint64 now, char **error_r)
+{
+	const MdQueue *q = notify_ticket_queue(in->cfg, t);
+	const char *lang = notify_agent_language(in->cfg, agent, q);
+	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, lang, 0, TRUE);
+	g_autofree char *withheld = NULL;
+	MdOutMail m = { 0 };
+
+	set_person(ctx, "agent", agent->display_name, agent->address);
+	if (what != NULL) {
+		set_person(ctx, "author", what->name, what->address);
+		if (what->text != NULL)
+			json_object_set_string_member(ctx, "text", what->text);
+	}
+	if (reasons != NULL) {
+		JsonArray *list = json_array_new();
+
+		for (guint i = 0; i < reasons->len; i++)
+			json_array_add_string_element(list, reasons->pdata[i]);
+		json_object_set_array_member(ctx, "reasons", list);
+	}
+	m.template = template;
+	m.outbox_kind = template;
+	m.to_agents = TRUE;
+	m.queue = q;
+	m.language = lang;
+	m.to_name = agent->display_name;
+	m.to_addr = agent->address;
+	m.auto_submitted = "auto-generated";
+	/* an agent address GMime cannot write is a config problem that
+	 * check-config already refuses; nothing more to do here */
+	return outmail_queue(in, t, ctx, &m, now, &withheld, error_r);
+}
+
+/* Everyone on the customer's side of t but the customer: the Cc list. */
+static MdStatus
+customer_side_cc(const MdIntake *in, const MdTicket *t, GPtrArray *cc)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+	MdStatus st = store_ticket_participants(in->store, t->id, all);
+
+	for (guint i = 0; st == MD_OK && i < all->len; i++) {
+		const char *a = all->pdata[i];
+
+		if (g_ascii_strcasecmp(a, t->customer_addr) == 0 ||
+		    conf_agent_by_address(in->cfg, a) != NULL ||
+		    conf_queue_for_address(in->cfg, a) != NULL)
+			continue;
+		g_ptr_array_add(cc, g_strdup(a));
+	}
+	g_ptr_array_add(cc, NULL);
+	return st;
+}
+
+MdStatus
+notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
+                const MdAgent *from_agent, const char *text, GPtrArray *attachments, gint64 now,
+                char **withheld_r, char **error_r)
+{
+	const MdConfig *cfg = in->cfg;
+	const MdQueue *q = notify_ticket_queue(cfg, t);
+	const char *lang = t->language != NULL ? t->language : cfg->default_language;
+	gboolean reply = strcmp(template, "reply") == 0;
+	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, lang, t->tz_minutes, FALSE);
+	g_autoptr(GPtrArray) cc = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *from_name = NULL;
+	MdOutMail m = { 0 };
+	MdStatus st;
+
+	if (text != NULL)
+		json_object_set_string_member(ctx, "text", text);
+	if (from_agent != NULL) {
+		JsonObject *who = json_object_new();
+
+		json_object_set_string_member(who, "name", from_agent->display_name);
+		json_object_set_object_member(ctx, "agent_reply", who);
+		from_name = g_strdup_printf("%s via %s", from_agent->display_name, cfg->site_name);
+	}
+	if (reply && (st = customer_side_cc(in, t, cc)) != MD_OK) {
+		*error_r = g_strdup(store_error(in->store));
+		return st;
+	}
+	m.template = template;
+	m.outbox_kind = reply ? "reply" : "notice";
+	m.message_kind = reply ? "reply" : "system";
+	m.queue = q;
+	m.language = lang;
+	m.to_name = t->customer_name;
+	m.to_addr = t->customer_addr;
+	m.cc = reply ? (const char *const *)cc->pdata : NULL;
+	m.from_name = from_name;
+	m.auto_submitted = reply ? NULL : "auto-generated";
+	m.attachments = attachments;
+	return outmail_queue(in, t, ctx, &m, now, withheld_r, error_r);
+}

@@ -1,0 +1,46 @@
+/*
+ * notify.h - the mail maildesk writes about a ticket to its people:
+ * agents (assigned, waiting, customer replied, note, refused, unverified)
+ * and customers (an agent's reply, status notices).  Each call queues
+ * through outmail.c in the caller's transaction.
+ */
+#ifndef MD_NOTIFY_H
+#define MD_NOTIFY_H
+
+#include <json-glib/json-glib.h>
+
+#include "conf.h"
+#include "intake.h"
+#include "store.h"
+
+typedef struct {
+	const char *name;    /* who wrote the text passed on, or NULL */
+	const char *address;
+	const char *text;    /* the new text, quotes removed, or NULL */
+} MdPassedOn;
+
+/*
+ * Queues agent-TEMPLATE to agent about t.  reasons (strings, may be NULL)
+ * fills the "reasons" list of agent-refused.
+ */
+MdStatus notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agent,
+                      const char *template, const MdPassedOn *what, GPtrArray *reasons,
+                      gint64 now, char **error_r);
+
+/*
+ * Queues a customer mail about t (template "reply" or "status-*"): to the
+ * ticket's customer, and for a reply also in Cc to the other people on
+ * the ticket's customer side (never an agent or one of our addresses).
+ * from_agent (may be NULL) signs a reply "Name via Site".
+ */
+MdStatus notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
+                         const MdAgent *from_agent, const char *text, GPtrArray *attachments,
+                         gint64 now, char **withheld_r, char **error_r);
+
+/* The language of mail to agent: theirs, else the queue's, else the site's. */
+const char *notify_agent_language(const MdConfig *cfg, const MdAgent *agent, const MdQueue *q);
+
+/* The queue of t from the config; the first queue when it has gone. */
+const MdQueue *notify_ticket_queue(const MdConfig *cfg, const MdTicket *t);
+
+#endif

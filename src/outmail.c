@@ -1,0 +1,263 @@
+/*
+ * outmail.c - renders, composes, stores and queues maildesk's own mail.
+ *
+ * Must never: send anything (the outbox row is the whole effect), write
+ * agent text to a customer (see the audience rule in outmail.h), or leave
+ * half a mail behind (every row is in the caller's transaction).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "compose.h"
+#include "datefmt.h"
+#include "i18n.h"
+#include "outmail.h"
+#include "subject.h"
+#include "template.h"
+#include "token.h"
+
+#define OUTMAIL_MAX_REFERENCES 20
+
+const char *const outmail_templates[] = {
+	"ack", "reply", "status-pending", "status-solved", "status-reopened", "status-closed",
+	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
+	"agent-refused", "agent-unverified", NULL,
+};
+
+char *
+outmail_agent_thread_id(const MdConfig *cfg, gint64 ticket)
+{
+	return g_strdup_printf("t%" G_GINT64_FORMAT ".agents@%s", ticket, cfg->hostname);
+}
+
+static void
+set_opt_string(JsonObject *o, const char *name, const char *value)
+{
+	if (value != NULL && *value != '\0')
+		json_object_set_string_member(o, name, value);
+}
+
+JsonObject *
+outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const char *language,
+                int tz_minutes, gboolean for_agents)
+{
+	const MdConfig *cfg = in->cfg;
+	const char *support_addr = q->addresses->pdata[0];
+	JsonObject *ctx = json_object_new();
+	JsonObject *support = json_object_new();
+	JsonObject *site = json_object_new();
+
+	json_object_set_string_member(support, "address", support_addr);
+	json_object_set_string_member(support, "name", cfg->site_name);
+	json_object_set_string_member(site, "name", cfg->site_name);
+	json_object_set_object_member(ctx, "support", support);
+	json_object_set_object_member(ctx, "site", site);
+	if (t != NULL) {
+		JsonObject *ticket = json_object_new();
+		JsonObject *customer = json_object_new();
+		JsonObject *reply = json_object_new();
+		g_autofree char *tag = subject_tag(cfg->subject_tag_prefix, t->id);
+		/* agents get their own words: "waiting for your answer" is the customer's view */
+		g_autofree char *status_text = i18n_text(cfg->templates, language,
+		                                         for_agents ? "agent-status" : "status",
+		                                         t->status);
+		g_autofree char *priority_text =
+			i18n_text(cfg->templates, language, "priority", t->priority);
+		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id, NULL);
+
+		json_object_set_int_member(ticket, "id", t->id);
+		json_object_set_string_member(ticket, "tag", tag);
+		set_opt_string(ticket, "subject", t->subject);
+		json_object_set_string_member(ticket, "status", t->status);
+		json_object_set_string_member(ticket, "status_text", status_text);
+		json_object_set_string_member(ticket, "priority", t->priority);
+		json_object_set_string_member(ticket, "priority_text", priority_text);
+		json_object_set_string_member(ticket, "queue", t->queue);
+		/* a promise about a finished ticket would only confuse */
+		if (t->eta > 0 && strcmp(t->status, "solved") != 0 && strcmp(t->status, "closed") != 0) {
+			g_autofree char *eta = datefmt_long(t->eta, tz_minutes, language);
+
+			json_object_set_string_member(ticket, "eta", eta);
+		}
+		set_opt_string(customer, "name", t->customer_name);
+		json_object_set_string_member(customer, "address", t->customer_addr);
+		json_object_set_string_member(reply, "address", reply_addr);
+		json_object_set_object_member(ctx, "ticket", ticket);
+		json_object_set_object_member(ctx, "customer", customer);
+		json_object_set_object_member(ctx, "reply", reply);
+		if (for_agents) {
+			JsonObject *note = json_object_new();
+			g_autofree char *note_addr =
+				token_address(in->secret, support_addr, t->id, "note");
+
+			json_object_set_string_member(note, "address", note_addr);
+			json_object_set_object_member(ctx, "note", note);
+		}
+	}
+	return ctx;
+}
+
+/* In-Reply-To and References of a customer mail, from what they have seen. */
+static MdStatus
+customer_threading(const MdIntake *in, const MdTicket *t, char **in_reply_to_r, GPtrArray *refs)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	MdStatus st;
+
+	if ((st = store_customer_thread(in->store, t->id, ids)) != MD_OK ||
+	    (st = store_last_customer_message(in->store, t->id, in_reply_to_r, NULL)) != MD_OK)
+		return st;
+	/* compose keeps the first and the latest; so do we, to bound memory */
+	for (guint i = 0; i < ids->len; i++)
+		if (i == 0 || i + OUTMAIL_MAX_REFERENCES - 1 >= ids->len)
+			g_ptr_array_add(refs, g_strdup(ids->pdata[i]));
+	return MD_OK;
+}
+
+static char *
+join_addrs(const char *first, const char *const *more)
+{
+	GString *out = g_string_new(first);
+
+	for (guint i = 0; more != NULL && more[i] != NULL; i++)
+		g_string_append_printf(out, ", %s", more[i]);
+	return g_string_free(out, FALSE);
+}
+
+MdStatus
+outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOutMail *m,
+              gint64 now, char **withheld_r, char **error_r)
+{
+	const MdConfig *cfg = in->cfg;
+	MdStore *store = in->store;
+	const char *support_addr = m->queue->addresses->pdata[0];
+	gboolean agent_template = g_str_has_prefix(m->template, "agent-");
+	g_autoptr(MdRendered) r = NULL;
+	g_autoptr(GByteArray) raw = NULL;
+	g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *in_reply_to = NULL;
+	g_autofree char *reply_addr = NULL;
+	g_autofree char *bounce_addr = NULL;
+	g_autofree char *message_id = NULL;
+	g_autofree char *sha = NULL;
+	g_autofree char *tag = NULL;
+	g_autofree char *refs_joined = NULL;
+	g_autofree char *rcpts = NULL;
+	g_autofree char *cc_joined = NULL;
+	g_autofree char *rand_part = g_uuid_string_random();
+	MdComposeHeaders h = { 0 };
+	MdNewMessage out = { 0 };
+	gint64 ticket_id = t != NULL ? t->id : 0;
+	gint64 row = 0;
+	MdStatus st;
+
+	if (agent_template != m->to_agents) {
+		*error_r = g_strdup_printf("template %s may not be used for %s mail", m->template,
+		                           m->to_agents ? "agent" : "customer");
+		return MD_CONFIG;
+	}
+	r = template_render_file(cfg->templates, m->language, cfg->default_language, m->template,
+	                         ctx, error_r);
+	if (r == NULL)
+		return MD_CONFIG;
+
+	if (t != NULL) {
+		tag = subject_tag(cfg->subject_tag_prefix, t->id);
+		reply_addr = token_address(in->secret, support_addr, t->id, NULL);
+		bounce_addr = token_address(in->secret, support_addr, t->id, "bounce");
+		message_id = g_strdup_printf("t%" G_GINT64_FORMAT ".%.8s.%" G_GINT64_FORMAT "@%s",
+		                             t->id, rand_part, now, cfg->hostname);
+	} else {
+		message_id = g_strdup_printf("r.%.12s.%" G_GINT64_FORMAT "@%s", rand_part, now,
+		                             cfg->hostname);
+	}
+
+	if (m->to_agents && t != NULL) {
+		in_reply_to = outmail_agent_thread_id(cfg, t->id);
+		g_ptr_array_add(refs, g_strdup(in_reply_to));
+	} else if (m->references != NULL || m->in_reply_to != NULL) {
+		guint n = m->references != NULL ? g_strv_length((char **)m->references) : 0;
+
+		in_reply_to = g_strdup(m->in_reply_to);
+		for (guint i = 0; i < n; i++)
+			if (i == 0 || i + OUTMAIL_MAX_REFERENCES - 1 >= n)
+				g_ptr_array_add(refs, g_strdup(m->references[i]));
+	} else if (t != NULL && (st = customer_threading(in, t, &in_reply_to, refs)) != MD_OK) {
+		*error_r = g_strdup(store_error(store));
+		return st;
+	}
+	g_ptr_array_add(refs, NULL);
+
+	h.from_name = m->from_name != NULL ? m->from_name : cfg->site_name;
+	h.from_addr = support_addr;
+	h.to_name = m->to_name;
+	h.to_addr = m->to_addr;
+	h.cc = m->cc;
+	h.reply_to = reply_addr;
+	h.message_id = message_id;
+	h.in_reply_to = in_reply_to;
+	h.references = (const char *const *)refs->pdata;
+	h.date = now;
+	h.auto_replied = g_strcmp0(m->auto_submitted, "auto-replied") == 0;
+	h.auto_generated = g_strcmp0(m->auto_submitted, "auto-generated") == 0;
+	h.language = r->language;
+	h.ticket_tag = tag;
+	h.attachments = m->attachments;
+	raw = compose_message(r, &h);
+	if (raw == NULL && m->attachments != NULL) {
+		/* an attachment GMime could not make 7-bit: the text still goes */
+		h.attachments = NULL;
+		raw = compose_message(r, &h);
+	}
+	if (raw == NULL) {
+		/* an address GMime cannot write (e.g. raw UTF-8 in the local
+		 * part): nothing is queued, an agent answers by hand */
+		*withheld_r = g_strdup("unwritable-address");
+		return t != NULL ? store_ticket_flag(store, t->id) : MD_OK;
+	}
+
+	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, raw->data, raw->len);
+	refs_joined = g_strjoinv(" ", (char **)refs->pdata);
+	rcpts = join_addrs(m->to_addr, m->cc);
+	if (m->cc != NULL && m->cc[0] != NULL)
+		cc_joined = g_strjoinv(", ", (char **)m->cc);
+	if (t != NULL) {
+		out.ticket_id = t->id;
+		out.direction = "out";
+		out.kind = m->message_kind != NULL ? m->message_kind : "system";
+		out.audience = m->to_agents ? "agents" : "customer";
+		out.message_id = message_id;
+		out.in_reply_to = in_reply_to;
+		out.references = *refs_joined ? refs_joined : NULL;
+		out.from_addr = support_addr;
+		out.from_name = h.from_name;
+		out.to_addrs = m->to_addr;
+		out.cc_addrs = cc_joined;
+		out.subject = md_rendered_header(r, "Subject");
+		out.text = r->text;
+		out.date = now;
+		out.received = now;
+		out.env_sender = bounce_addr;
+		out.env_recipient = rcpts;
+		out.sha256 = sha;
+		out.raw = raw->data;
+		out.raw_len = raw->len;
+		if ((st = store_message_insert(store, &out, &row)) != MD_OK ||
+		    (st = store_message_id_add(store, message_id, t->id, row, "out")) != MD_OK)
+			goto fail;
+	}
+	if ((st = store_outbox_insert(store, ticket_id, row, m->outbox_kind,
+	                              bounce_addr != NULL ? bounce_addr : "", rcpts, raw->data,
+	                              raw->len, now, NULL)) != MD_OK)
+		goto fail;
+	if (m->count_autoreply && (st = store_autoreply_log(store, m->to_addr, now)) != MD_OK)
+		goto fail;
+	if (t != NULL && (st = store_event_add(store, t->id, now, "maildesk", "mail-queued",
+	                                       m->outbox_kind, rcpts)) != MD_OK)
+		goto fail;
+	return MD_OK;
+fail:
+	*error_r = g_strdup(store_error(store));
+	return st;
+}

@@ -1,0 +1,44 @@
+/*
+ * request.c - recognises a "status" question.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "quote.h"
+#include "request.h"
+#include "subject.h"
+
+static const char *const status_words[] = { "status", "статус", "statuss", "stāvoklis", NULL };
+
+static gboolean
+is_status_word(const char *text)
+{
+	g_autofree char *s = g_utf8_casefold(text != NULL ? text : "", -1);
+	gsize n;
+
+	g_strstrip(s);
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == '?' || s[n - 1] == '.' || s[n - 1] == '!'))
+		s[--n] = '\0';
+	g_strstrip(s);
+	for (guint i = 0; status_words[i] != NULL; i++) {
+		g_autofree char *w = g_utf8_casefold(status_words[i], -1);
+
+		if (strcmp(s, w) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+request_is_status(const MdMessage *msg, const char *tag_prefix)
+{
+	g_autofree char *body = quote_strip(msg->text);
+	g_autofree char *subject = subject_normalize(msg->subject, tag_prefix);
+
+	g_strstrip(body);
+	if (is_status_word(body))
+		return TRUE;
+	return *body == '\0' && is_status_word(subject);
+}
