@@ -45,7 +45,8 @@ agentmail_free(MdAgentMail *am)
 const char *
 agentmail_kind(const MdAgentMail *am)
 {
-	return am->note || am->reasons->len > 0 ? "note" : "reply";
+	/* only words meant for the customer make a reply; commands alone are internal */
+	return am->note || am->reasons->len > 0 || *am->text == '\0' ? "note" : "reply";
 }
 
 static const MdAgent *
@@ -97,7 +98,8 @@ agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
 {
 	const MdConfig *cfg = in->cfg;
 	MdAgentMail *am = g_new0(MdAgentMail, 1);
-	g_autofree char *fresh = quote_strip(msg->text);
+	gboolean below = FALSE;
+	g_autofree char *fresh = quote_strip_below(msg->text, &below);
 	MdStatus st = MD_OK;
 
 	*am_r = am;
@@ -109,6 +111,11 @@ agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
 	am->note = g_strcmp0(purpose, "note") == 0;
 	for (guint i = 0; i < am->cmds->errors->len; i++)
 		g_ptr_array_add(am->reasons, g_strdup(am->cmds->errors->pdata[i]));
+	/* the quote goes, so words under it would vanish without a word */
+	if (below && *am->text == '\0')
+		g_ptr_array_add(am->reasons,
+		                g_strdup("your text is below the quoted mail: write it above the "
+		                         "quote, since nothing of the quote may reach the customer"));
 
 	for (guint i = 0; st == MD_OK && i < am->cmds->cmds->len; i++) {
 		const MdAgentCmd *c = am->cmds->cmds->pdata[i];

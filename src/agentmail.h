@@ -32,7 +32,8 @@ MdStatus agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTic
 void agentmail_free(MdAgentMail *am);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MdAgentMail, agentmail_free)
 
-/* messages.kind to store the agent's mail under: reply or note. */
+/* messages.kind to store the agent's mail under: reply (text for the
+ * customer) or note (a note, a refused mail, or commands alone). */
 const char *agentmail_kind(const MdAgentMail *am);
 
 /*

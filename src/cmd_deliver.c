@@ -173,7 +173,7 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 	env.recipient = recipient;
 	env.no_ack = FALSE;
 	{
-		MdIntake in = { cfg, store, secret };
+		MdIntake in = { .cfg = cfg, .store = store, .secret = secret };
 
 		st = intake_message(&in, raw->data, raw->len, &env, &res);
 	}
@@ -186,7 +186,7 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 		          recipient ? recipient : "", safe);
 		code = finish(st, "maildesk: temporary failure, try again later");
 	} else {
-		if (res.ack_queued && cfg->send_after_deliver)
+		if (res.mail_queued > 0 && cfg->send_after_deliver)
 			kick_sender(g);
 		code = finish(MD_OK, NULL);
 	}

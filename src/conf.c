@@ -392,6 +392,9 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 
 			check_known_keys(ld, kf, g, known_agent_keys);
 			a->name = g_strstrip(g_strdup(g + 6));
+			/* #assign finds agents by name, whatever its case */
+			if (*a->name == '\0' || conf_agent_by_name(cfg, a->name) != NULL)
+				problem(ld, g, NULL, "duplicate or empty agent name");
 			a->address = get_string(ld, kf, g, "address", NULL);
 			if (a->address == NULL || !plausible_address(a->address))
 				problem(ld, g, "address", "an agent needs an address");

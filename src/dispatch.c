@@ -74,8 +74,8 @@ dispatch_ticket(const MdIntake *in, MdTicket *t, const MdPassedOn *what, gint64 
 	if (pick >= 0)
 		return dispatch_assign(in, t, agents->pdata[pick], "maildesk", what, now, error_r);
 
-	/* everyone is at their cap: tell the queue once per ticket */
-	if ((st = store_event_exists(in->store, t->id, "waiting", &told)) != MD_OK)
+	/* everyone is at their cap: tell the queue once per ticket and queue */
+	if ((st = store_event_exists(in->store, t->id, "waiting", t->queue, &told)) != MD_OK)
 		return store_failed(in, st, error_r);
 	if (told)
 		return MD_OK;

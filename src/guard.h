@@ -24,6 +24,16 @@ typedef enum {
 } MdGuardReason;
 
 /*
+ * The reasons that say a machine wrote the mail, not a person: such mail
+ * is kept but never passed on to an agent or run as an agent's commands.
+ * (X-Auto-Response-Suppress only asks us not to answer; the hourly limit
+ * and a missing address say nothing about who wrote it.)
+ */
+#define GUARD_AUTOMATIC                                                                         \
+	(GUARD_NULL_SENDER | GUARD_DAEMON | GUARD_AUTO_SUBMITTED | GUARD_PRECEDENCE | GUARD_LIST | \
+	 GUARD_AUTOREPLY | GUARD_OWN_MAIL | GUARD_BOUNCE)
+
+/*
  * The reasons not to answer msg automatically (0: answer).  env_sender is
  * the envelope sender ("" for the null sender, NULL when unknown);
  * own_mail is TRUE when the message is ours (a Message-ID we generated).

@@ -326,16 +326,28 @@ take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAge
                 const char *purpose, MdIntakeResult *res)
 {
 	g_autoptr(MdAgentMail) am = NULL;
-	Placement at = { ticket->id, NULL, "agents" };
+	Placement at = { ticket->id, "note", "agents" };
+	guint reasons = guard_check(inc->msg, inc->env->sender, inc->own) & GUARD_AUTOMATIC;
 	MdStatus st;
 
+	res->ack_withheld = g_strdup("agent");
+	if (reasons != 0) {
+		/* an agent's vacation notice answering our mail: kept, never relayed */
+		g_autofree char *why = guard_describe(reasons);
+
+		res->action = "agent-automatic";
+		if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at,
+		                         inc->now, &res->message_row)) != MD_OK)
+			return st;
+		return store_event_add(in->store, ticket->id, inc->now, author->address,
+		                       "agent-automatic-mail", NULL, why);
+	}
 	if ((st = agentmail_prepare(in, inc->msg, ticket, author, purpose, inc->now, &am)) != MD_OK)
 		return st;
 	at.kind = agentmail_kind(am);
 	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at, inc->now,
 	                         &res->message_row)) != MD_OK)
 		return st;
-	res->ack_withheld = g_strdup("agent");
 	return agentmail_apply(in, am, ticket, inc->raw, inc->len, inc->now, &res->action,
 	                       &res->error);
 }
@@ -650,7 +662,7 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 			goto out;
 		g_clear_pointer(&ticket.assignee, g_free);
 		st = dispatch_ticket(in, &ticket, &what, now, &res->error);
-	} else if (reasons == 0 || spoofed) {
+	} else if ((reasons & GUARD_AUTOMATIC) == 0 || spoofed) {
 		st = tell_assignee(in, &inc, &ticket, spoofed, res);
 	}
 	if (st == MD_OK && action == THREAD_REOPEN && !new_ticket && reasons == 0) {
@@ -687,7 +699,9 @@ intake_message(MdIntake *in, const guint8 *raw, gsize len, const MdEnvelope *env
 		res->error = g_strdup(store_error(in->store));
 		return st;
 	}
+	in->queued = &res->mail_queued;
 	st = intake_in_transaction(in, msg, raw, len, sha, env, res);
+	in->queued = NULL;
 	if (st == MD_OK)
 		st = store_commit(in->store);
 	if (st != MD_OK) {
@@ -695,6 +709,7 @@ intake_message(MdIntake *in, const guint8 *raw, gsize len, const MdEnvelope *env
 			res->error = g_strdup(store_error(in->store));
 		store_rollback(in->store);
 		res->ack_queued = FALSE;
+		res->mail_queued = 0;
 		return st;
 	}
 	{

@@ -23,6 +23,7 @@ typedef struct {
 	const MdConfig *cfg;
 	MdStore *store;
 	GBytes *secret;
+	guint *queued; /* set by intake_message: outbox rows written so far */
 } MdIntake;
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
 	const char *action;   /* new, append, reopen, new-linked, duplicate */
 	const char *matched;  /* token, references, tag, new */
 	gboolean ack_queued;
+	guint mail_queued;    /* outbox rows committed: acks, replies, agent mail */
 	char *ack_withheld;   /* reasons when no acknowledgement, or NULL */
 	char *error;          /* why, when not MD_OK */
 } MdIntakeResult;

@@ -38,6 +38,18 @@ set_opt_string(JsonObject *o, const char *name, const char *value)
 		json_object_set_string_member(o, name, value);
 }
 
+/*
+ * A promise about a finished ticket would only confuse; and while we wait
+ * for the customer the clock is theirs, so they are promised nothing.
+ */
+static gboolean
+eta_stands(const char *status, gboolean for_agents)
+{
+	if (strcmp(status, "solved") == 0 || strcmp(status, "closed") == 0)
+		return FALSE;
+	return for_agents || strcmp(status, "pending") != 0;
+}
+
 JsonObject *
 outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const char *language,
                 int tz_minutes, gboolean for_agents)
@@ -74,8 +86,7 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		json_object_set_string_member(ticket, "priority", t->priority);
 		json_object_set_string_member(ticket, "priority_text", priority_text);
 		json_object_set_string_member(ticket, "queue", t->queue);
-		/* a promise about a finished ticket would only confuse */
-		if (t->eta > 0 && strcmp(t->status, "solved") != 0 && strcmp(t->status, "closed") != 0) {
+		if (t->eta > 0 && eta_stands(t->status, for_agents)) {
 			g_autofree char *eta = datefmt_long(t->eta, tz_minutes, language);
 
 			json_object_set_string_member(ticket, "eta", eta);
@@ -253,6 +264,8 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		goto fail;
 	if (m->count_autoreply && (st = store_autoreply_log(store, m->to_addr, now)) != MD_OK)
 		goto fail;
+	if (in->queued != NULL)
+		(*in->queued)++;
 	if (t != NULL && (st = store_event_add(store, t->id, now, "maildesk", "mail-queued",
 	                                       m->outbox_kind, rcpts)) != MD_OK)
 		goto fail;

@@ -48,14 +48,15 @@ typedef struct {
 static const char *const from_keys[] = {
 	"from", "von", "от", "no", "de", "da", "van", "från", "fra", "od", "від",
 	"发件人", "寄件者", "差出人", "kimden", "lähettäjä", "afsender", "feladó",
-	"odesílatel", "nuo", "saatja", NULL,
+	"odesílatel", "nuo", "saatja", "de la", "šalje", "από", "보낸 사람", NULL,
 };
 static const char *const date_keys[] = {
 	"sent", "date", "gesendet", "datum", "отправлено", "дата", "nosūtīts", "datums",
 	"envoyé", "inviato", "data", "enviado", "enviada", "fecha", "verzonden",
 	"skickat", "sendt", "dato", "wysłano", "wysłane", "надіслано", "відправлено",
 	"发送时间", "日期", "寄件日期", "送信日時", "gönderildi", "tarih", "lähetetty",
-	"päivämäärä", "elküldve", "dátum", "odesláno", "išsiųsta", "saadetud", NULL,
+	"päivämäärä", "elküldve", "dátum", "odesláno", "odoslané", "išsiųsta", "saadetud",
+	"trimis", "poslano", "στάλθηκε", "보낸 날짜", NULL,
 };
 static const char *const other_keys[] = {
 	"to", "an", "кому", "kam", "à", "a", "para", "aan", "till", "til", "do",
@@ -63,7 +64,8 @@ static const char *const other_keys[] = {
 	"asunto", "assunto", "onderwerp", "ämne", "emne", "temat", "主题", "主旨",
 	"件名", "cc", "kopie", "копия", "копія", "kopija", "bcc", "reply-to",
 	"antwort an", "importance", "wichtigkeit", "priority", "attachments",
-	"anlagen", "вложения", "pielikumi", NULL,
+	"anlagen", "вложения", "pielikumi", "către", "subiect", "prima", "predmet",
+	"προς", "θέμα", "받는 사람", "제목", NULL,
 };
 
 /*
@@ -74,14 +76,17 @@ static const char *const attribution_verbs[] = {
 	"wrote", "writes", "a écrit", "escribió", "escribio", "ha scritto", "scrisse",
 	"schrieb", "schreef", "geschreven", "skrev", "skriver", "napisał", "napisała",
 	"napisał(a)", "napisal", "napisal(a)", "escreveu", "пишет", "написал",
-	"написала", "написал(а)", "пише", "написав", "написала(в)", "rakstīja",
-	"rakstija", "kirjoitti", "írta", "napsal", "napsala", "napísal", "yazdı",
+	"написала", "написал(а)", "пише", "написав", "rakstīja", "rakstija", "pisze",
+	"kirjoitti", "írta", "napsal", "napsala", "napsal(a)", "napísal", "yazdı",
 	"a scris", "написа", "写道", "寫道", "のメッセージ", NULL,
 };
 
-/* Verbs followed by the author's name: "Am ... schrieb Max <max@x>:". */
+/*
+ * Verbs followed by the author's name or the date: "Am ... schrieb Max
+ * <max@x>:", Lotus Notes' "John/ACME@ACME wrote on 05.01.2021 10:00:00:".
+ */
 static const char *const attribution_mid_verbs[] = {
-	"schrieb", "schreef", "skrev", "skriver", "kirjoitti", NULL,
+	"schrieb", "schreef", "skrev", "skriver", "kirjoitti", "wrote on", NULL,
 };
 
 /* First words of an attribution line, so a wrapped one is taken whole. */
@@ -204,17 +209,20 @@ is_signature(const char *line)
 	return *p == '\0';
 }
 
-static gboolean
-is_marker(const char *line)
+/*
+ * Where our marker starts in the line, NULL if it has none.  Anywhere in
+ * the line counts, not only a line of its own: a client that joins lines
+ * must not carry our notification past the cut.
+ */
+static char *
+find_marker(char *line)
 {
-	g_autofree char *t = NULL;
+	char *start = strstr(line, QUOTE_CUT_MARKER_START);
 
-	if (strstr(line, QUOTE_CUT_MARKER_START) == NULL)
-		return FALSE;
-	t = trim_dup(line, ">*_", "*_");
-
-	return strlen(t) >= strlen(QUOTE_CUT_MARKER_START) + strlen(QUOTE_CUT_MARKER_END) &&
-	       g_str_has_prefix(t, QUOTE_CUT_MARKER_START) && g_str_has_suffix(t, QUOTE_CUT_MARKER_END);
+	if (start == NULL ||
+	    strstr(start + strlen(QUOTE_CUT_MARKER_START), QUOTE_CUT_MARKER_END) == NULL)
+		return NULL;
+	return start;
 }
 
 /* A rule: "________", "-----------", "_ __ ___ _____ ___ __ _". */
@@ -309,7 +317,8 @@ header_kind(const char *line)
 	while (*p == '*' || *p == '_')
 		p++;
 	start = p;
-	while (*p != '\0' && *p != ':' && strncmp(p, "\xef\xbc\x9a", 3) != 0) { /* full-width colon */
+	/* the key ends at a colon, ASCII or full-width */
+	while (*p != '\0' && *p != ':' && strncmp(p, "\xef\xbc\x9a", 3) != 0) {
 		if (p - start > MAX_HEADER_KEY_BYTES)
 			return HDR_NONE;
 		p++;
@@ -418,10 +427,11 @@ starts_with_opener(const char *folded)
 	while (*p == '-' || *p == ' ' || *p == '*')
 		p++;
 	for (guint i = 0; attribution_openers[i] != NULL; i++) {
-		gsize l = strlen(attribution_openers[i]);
+		const char *word = attribution_openers[i];
+		gsize l = strlen(word);
 
-		if (strncmp(p, attribution_openers[i], l) == 0 &&
-		    (p[l] == ' ' || p[l] == ',' || g_utf8_get_char(attribution_openers[i]) >= 0x2E80))
+		if (strncmp(p, word, l) == 0 &&
+		    (p[l] == ' ' || p[l] == ',' || g_utf8_get_char(word) >= 0x2E80))
 			return TRUE;
 	}
 	return FALSE;
@@ -430,8 +440,8 @@ starts_with_opener(const char *folded)
 /*
  * Is folded (the trimmed, case-folded, joined attribution candidate,
  * ending with its colon) an attribution?  relaxed also takes any line
- * with an address or a time ("пн, 5 янв. 2021 г. в 10:00, Name <a@b>:"),
- * which is only safe right above a quote.
+ * with an address or a time, as Gmail writes in Russian ("пн, 5 янв.
+ * 2021 г. в 10:00, Name <a@b>:"), which is only safe right above a quote.
  */
 static gboolean
 attribution_text_matches(const char *folded, gboolean relaxed)
@@ -446,7 +456,8 @@ attribution_text_matches(const char *folded, gboolean relaxed)
 		g_autofree char *spaced = g_strconcat(" ", attribution_mid_verbs[i], " ", NULL);
 		const char *at = strstr(t, spaced);
 
-		if (at != NULL && (starts_with_opener(t) || strpbrk(at, "@<") != NULL))
+		if (at != NULL &&
+		    (starts_with_opener(t) || strpbrk(at, "@<") != NULL || has_time(at)))
 			return TRUE;
 	}
 	return relaxed && (strchr(t, '@') != NULL || has_time(t));
@@ -601,7 +612,7 @@ extend_up(const Text *t, guint cut, gboolean skip_quoted)
 	return cut;
 }
 
-/* Is the next non-blank line after lines[i] (within two) a header line? */
+/* Is the next non-blank line after lines[i] (two blank lines at most) a header line? */
 static gboolean
 header_follows(const Text *t, guint i)
 {
@@ -613,21 +624,33 @@ header_follows(const Text *t, guint i)
 	return FALSE;
 }
 
-/* The index of the first line of the quoted history (n if none). */
+/*
+ * The index of the first line of the quoted history (n if none).  A line
+ * with our marker after the author's words is cut short in place.
+ */
 static guint
 find_cut(const Text *t)
 {
 	for (guint i = 0; i < t->n; i++) {
 		const char *line = t->line[i];
 		g_autofree char *sep = NULL;
+		char *marker;
 		gint first;
 
 		if (is_blank(line))
 			continue;
-		if (is_marker(line))
-			return extend_up(t, i, TRUE);
 		if (is_quoted(line))
 			return extend_up(t, i, FALSE);
+		if ((marker = find_marker(t->line[i])) != NULL) {
+			g_autofree char *before = g_strndup(line, marker - line);
+			g_autofree char *words = trim_dup(before, "*_", "*_");
+
+			if (words[0] == '\0')
+				return extend_up(t, i, TRUE);
+			/* the author's words share the line: keep them */
+			*marker = '\0';
+			return i + 1;
+		}
 		if (is_signature(line))
 			return i;
 		sep = separator_text(line);
@@ -649,6 +672,30 @@ find_cut(const Text *t)
 char *
 quote_strip(const char *text)
 {
+	return quote_strip_below(text, NULL);
+}
+
+/*
+ * Words after the first quoted line that are not quoted themselves, before
+ * any signature: someone wrote below or between the quotes (bottom-posting
+ * or an interleaved answer), and those words were cut.
+ */
+static gboolean
+text_below_quote(char *const *lines, guint n, guint cut)
+{
+	guint i = cut;
+
+	while (i < n && !is_quoted(lines[i]))
+		i++;
+	for (; i < n && !is_signature(lines[i]); i++)
+		if (!is_blank(lines[i]) && !is_quoted(lines[i]))
+			return TRUE;
+	return FALSE;
+}
+
+char *
+quote_strip_below(const char *text, gboolean *below_r)
+{
 	g_autofree char *valid = NULL;
 	g_autoptr(GPtrArray) split = g_ptr_array_new();
 	g_autofree HeaderKind *hdr = NULL;
@@ -657,6 +704,8 @@ quote_strip(const char *text)
 	Text t;
 	guint n, cut, first, last;
 
+	if (below_r != NULL)
+		*below_r = FALSE;
 	if (text == NULL)
 		return g_string_free(out, FALSE);
 	valid = g_utf8_make_valid(text, -1);
@@ -680,6 +729,8 @@ quote_strip(const char *text)
 		hdr[i] = header_kind(lines[i]);
 	t = (Text){ lines, n, hdr };
 	cut = find_cut(&t);
+	if (below_r != NULL)
+		*below_r = text_below_quote(lines, n, cut);
 
 	for (first = 0; first < cut && is_blank(lines[first]); first++)
 		;

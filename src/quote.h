@@ -12,16 +12,15 @@
 
 /*
  * The line our own notifications carry above their text, e.g.
- * "##- Please type your reply above this line -##": a line that, once
- * quote prefixes and whitespace are removed, starts with the first and
- * ends with the second.
+ * "##- Please type your reply above this line -##": the first string,
+ * then later on the same line the second.
  */
 #define QUOTE_CUT_MARKER_START "##-"
 #define QUOTE_CUT_MARKER_END "-##"
 
 /*
  * The new text of a reply: everything before the first of
- *  - our cut marker line (quoted or not),
+ *  - our cut marker, quoted or not (words before it on its line stay),
  *  - a quoted line ("> ...", or supercite "AB> ..."),
  *  - an attribution line ("On ... wrote:", "Am ... schrieb ...:",
  *    "... пишет:", "... rakstīja:" and other languages, wrapped over up
@@ -41,5 +40,13 @@
  * caller frees with g_free().
  */
 char *quote_strip(const char *text);
+
+/*
+ * quote_strip(), and *below_r TRUE when unquoted non-blank lines follow
+ * the first ">"-quoted line (before a signature): words written below or
+ * between the quotes, which were cut with them.  Lets the caller tell the writer rather than
+ * drop their answer in silence.
+ */
+char *quote_strip_below(const char *text, gboolean *below_r);
 
 #endif

@@ -1130,15 +1130,18 @@ store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 
 }
 
 MdStatus
-store_event_exists(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r)
+store_event_exists(MdStore *s, gint64 ticket, const char *what, const char *new_value,
+                   gboolean *yes_r)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM events WHERE ticket_id = ? AND what = ? LIMIT 1");
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM events WHERE ticket_id = ? AND what = ? "
+	                           "AND new_value IS ? LIMIT 1");
 
 	*yes_r = FALSE;
 	if (st == NULL)
 		return MD_TEMPFAIL;
 	sqlite3_bind_int64(st, 1, ticket);
 	bind_text(st, 2, what);
+	bind_text(st, 3, new_value);
 	return query_two_ints(s, st, "event exists", NULL, NULL, yes_r);
 }
 

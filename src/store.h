@@ -151,7 +151,9 @@ MdStatus store_ticket_set_assignee(MdStore *s, gint64 id, const char *addr, gint
 MdStatus store_ticket_set_priority(MdStore *s, gint64 id, const char *priority, gint64 now);
 MdStatus store_ticket_set_queue(MdStore *s, gint64 id, const char *queue, gint64 now);
 MdStatus store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 now);
-MdStatus store_event_exists(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r);
+/* Whether the ticket has an event what with that new value (NULL matches NULL). */
+MdStatus store_event_exists(MdStore *s, gint64 ticket, const char *what, const char *new_value,
+                            gboolean *yes_r);
 /* Lower-cased From addresses of agents' replies and notes on the ticket. */
 MdStatus store_ticket_agent_writers(MdStore *s, gint64 ticket, GPtrArray *addrs_r);
 /* Message-IDs of the ticket's mail the customer has seen, oldest first (char*). */

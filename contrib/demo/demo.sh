@@ -34,6 +34,18 @@ starttls = never
 
 [queue support]
 address = support@example.com
+
+[agent alice]
+address = alice@example.net
+name = Alice Agent
+queues = support
+max_open = 2
+
+[agent dan]
+address = dan@example.net
+name = Dan Agent
+queues = support
+max_open = 2
 CONF
 export MAILDESK_CONFIG=$DEMO/maildesk.conf
 
@@ -56,8 +68,8 @@ deliver "$M/2-ru-question.eml" ivan@example.ru
 deliver "$M/3-lv-question.eml" janis@example.lv
 # the customer answers the acknowledgement: In-Reply-To its Message-ID,
 # sent to its signed Reply-To address
-ACK=$(sqlite3 "$DEMO/maildesk.db" "SELECT message_id FROM messages WHERE ticket_id = 1 AND direction = 'out'")
-REPLYTO=$(sqlite3 "$DEMO/maildesk.db" "SELECT cast(raw AS TEXT) FROM messages WHERE ticket_id = 1 AND direction = 'out'" |
+ACK=$(sqlite3 "$DEMO/maildesk.db" "SELECT message_id FROM messages WHERE ticket_id = 1 AND direction = 'out' AND audience = 'customer'")
+REPLYTO=$(sqlite3 "$DEMO/maildesk.db" "SELECT cast(raw AS TEXT) FROM messages WHERE ticket_id = 1 AND direction = 'out' AND audience = 'customer'" |
 	sed -n 's/^Reply-To: *<\{0,1\}\([^>]*\)>\{0,1\}.*/\1/p' | tr -d '\r')
 sed -e "s/^Subject: .*/Subject: Re: [#1] Printer prints blank pages/" \
     -e "s/^Message-ID: .*/Message-ID: <demo-en-2@example.org>\nIn-Reply-To: <$ACK>/" \
@@ -68,6 +80,22 @@ echo "  (duplicate redelivery of the first message:)"
 deliver "$M/1-en-question.eml" ann@example.org
 deliver "$M/5-autoreply.eml" bob@example.com
 
+# the agent answers from her mail client (Gmail-style quoting below her
+# words), with a command first; then writes an internal note
+echo "The agent works ticket 1 by mail:"
+sqlite3 "$DEMO/maildesk.db" "SELECT cast(raw AS TEXT) FROM outbox WHERE ticket_id = 1 AND kind = 'agent-assigned'" >"$DEMO/6-assigned.eml"
+AGENT_RT=$(sed -n 's/^Reply-To: *<\{0,1\}\([^>]*\)>\{0,1\}.*/\1/p' "$DEMO/6-assigned.eml" | tr -d '\r')
+python3 "$top/tests/e2e/mailclients.py" gmail "Alice Agent <alice@example.net>" "$DEMO/6-assigned.eml" \
+	"$(printf '#status pending\n\nHello Ann, glad it works. Please tell us if the\npages come out blank again.')" >"$DEMO/7-agent-reply.eml"
+deliver "$DEMO/7-agent-reply.eml" alice@example.net "$AGENT_RT"
+NOTE_ADDR=$(python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m.get_body(preferencelist=("plain",)).get_content())' "$DEMO/6-assigned.eml" |
+	grep -oE 'support\+1-note-[0-9a-f]{16}@example\.com' | head -1)
+printf 'From: Alice Agent <alice@example.net>\nTo: %s\nSubject: note\nMessage-ID: <demo-note-1@example.net>\n\nAnn has called twice about this printer.\n' \
+	"$NOTE_ADDR" >"$DEMO/8-note.eml"
+deliver "$DEMO/8-note.eml" alice@example.net "$NOTE_ADDR"
+
 echo
 echo "Sending the outbox to the local sink (smtp://127.0.0.1:$PORT):"
 "$MD" send --once
@@ -75,13 +103,15 @@ sleep 0.5
 echo
 "$MD" ticket list
 echo
+"$MD" agent list
+echo
 echo "Ticket 1 holds (the reply threaded in, the redelivery added nothing):"
 sqlite3 -separator '  ' "$DEMO/maildesk.db" \
 	"SELECT '  ' || direction, kind, coalesce(from_addr, ''), subject FROM messages WHERE ticket_id = 1 ORDER BY id"
 echo "Withheld acknowledgements:"
 sqlite3 "$DEMO/maildesk.db" "SELECT '  ticket ' || ticket_id || ': ' || new_value FROM events WHERE what = 'ack-withheld'"
 echo
-echo "Acknowledgements landed in $DEMO/outgoing/:"
+echo "Outgoing mail (acknowledgements, agent mail, the agent's reply) landed in $DEMO/outgoing/:"
 python3 - "$DEMO/outgoing" <<'PY'
 import email, email.policy, os, sys
 d = sys.argv[1]

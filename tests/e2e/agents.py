@@ -350,6 +350,26 @@ def test_flow():
             mails = s.new_mail()
             eq(f"refused: {why}", [x.kind for x in mails], ["agent-refused"])
 
+        # the agent's out-of-office answering our mail: kept, never relayed
+        ooo = agent_mail("alice@example.com", note.h("Reply-To"), "I am out of the office until Monday. OOO-MARKER",
+                         subject="Automatic reply: " + note.h("Subject"), headers={"Auto-Submitted": "auto-replied"})
+        eq("an agent's auto-reply is delivered", s.deliver(ooo, note.h("Reply-To")), 0)
+        eq("an agent's auto-reply sends nothing", [x.kind for x in s.new_mail()], [])
+        eq("and is kept for agents only", s.one("SELECT kind || ' ' || audience FROM messages WHERE body_text LIKE '%OOO-MARKER%'"),
+           "note agents")
+        NOTE_MARKERS.append("OOO-MARKER")
+
+        # an answer written below the quote is refused, not lost in silence
+        bottom = agent_mail("alice@example.com", note.h("Reply-To"),
+                            "On Mon, Example Support wrote:\n> " + "\n> ".join(note.text.splitlines()) +
+                            "\n\nBOTTOM-POSTED answer")
+        s.deliver(bottom, note.h("Reply-To"))
+        mails = s.new_mail()
+        eq("a bottom-posted answer: only the agent hears", [(x.kind, x.rcpts) for x in mails],
+           [("agent-refused", ["alice@example.com"])])
+        result(mails and "below the quoted mail" in mails[0].text, "the refusal says why")
+        NOTE_MARKERS.append("BOTTOM-POSTED")
+
         # a status change alone: the customer gets a notice
         s.deliver(agent_mail("alice@example.com", note.h("Reply-To"), "#status solved"), note.h("Reply-To"))
         mails = s.new_mail()

@@ -137,6 +137,36 @@ test_message_size_bound(void)
 	g_assert_true(has_problem(problems, l4));
 }
 
+/* Agents: names #assign can tell apart, queues that exist, DKIM with our authserv-id. */
+static void
+test_agents(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\nhostname = h.example.com\n"
+	                                   "[queue support]\naddress = support@example.com\n"
+	                                   "[agents]\nrequire_dkim = yes\nnotify_notes = no\n"
+	                                   "[agent alice]\naddress = alice@example.com\n"
+	                                   "queues = support, nowhere\nlanguage = ru\n"
+	                                   "[agent Alice]\naddress = alice2@example.com\n"
+	                                   "[agent bob]\naddress = support@example.com\n"
+	                                   "[agent carol]\naddress = carol@example.com\nlanguage = xx-!\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_true(has_problem(problems, "[agents] require_dkim: needs authserv_id"));
+	g_assert_true(has_problem(problems, "[agent alice] queues: no queue named \"nowhere\""));
+	g_assert_true(has_problem(problems, "[agent Alice]: duplicate or empty agent name"));
+	g_assert_true(has_problem(problems, "[agent bob] address: support@example.com is a queue address"));
+	g_assert_true(has_problem(problems, "[agent carol] language:"));
+	g_assert_false(cfg->notify_notes);
+	g_assert_cmpstr(conf_agent_by_name(cfg, "ALICE")->address, ==, "alice@example.com");
+	g_assert_cmpstr(conf_agent_by_name(cfg, "alice")->language, ==, "ru");
+	g_assert_true(conf_agent_serves(conf_agent_by_name(cfg, "alice"), "support"));
+	g_assert_false(conf_agent_serves(conf_agent_by_name(cfg, "alice"), "sales"));
+	g_assert_null(conf_agent_by_name(cfg, "dave"));
+}
+
 static void
 test_durations(void)
 {
@@ -166,6 +196,7 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/problems", test_problems_name_line_and_key);
 	g_test_add_func("/conf/unparsable", test_unparsable);
 	g_test_add_func("/conf/durations", test_durations);
+	g_test_add_func("/conf/agents", test_agents);
 	g_test_add_func("/conf/message-size-bound", test_message_size_bound);
 	rc = g_test_run();
 	{
