@@ -317,13 +317,11 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 	if (am->assign_to != NULL &&
 	    (t->assignee == NULL || g_ascii_strcasecmp(t->assignee, am->assign_to->address) != 0)) {
 		const MdAgent *had = conf_agent_by_address(in->cfg, t->assignee);
-		MdPassedOn what = { t->customer_name, t->customer_addr, NULL };
-		g_autofree char *mid = NULL;
+		MdPassedOn what;
 		g_autofree char *text = NULL;
 
-		if ((st = store_last_customer_message(store, t->id, &mid, &text)) != MD_OK)
+		if ((st = notify_customer_news(in, t, &what, &text)) != MD_OK)
 			goto store_fail;
-		what.text = text;
 		if ((st = dispatch_assign(in, t, am->assign_to, am->author->address, &what, now,
 		                          error_r)) != MD_OK)
 			return st;
@@ -367,13 +365,11 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 	}
 
 	if (requeue && t->assignee == NULL) {
-		MdPassedOn what = { t->customer_name, t->customer_addr, NULL };
-		g_autofree char *mid = NULL;
+		MdPassedOn what;
 		g_autofree char *text = NULL;
 
-		if ((st = store_last_customer_message(store, t->id, &mid, &text)) != MD_OK)
+		if ((st = notify_customer_news(in, t, &what, &text)) != MD_OK)
 			goto store_fail;
-		what.text = text;
 		if ((st = dispatch_ticket(in, t, &what, now, error_r)) != MD_OK)
 			return st;
 	}

@@ -98,10 +98,9 @@ dispatch_freed(const MdIntake *in, const MdAgent *agent, gint64 now, char **erro
 	for (int round = 0; round < agent->max_open; round++) {
 		gint64 best = 0, best_created = 0;
 		int best_rank = -1, open = 0;
-		g_autofree char *mid = NULL;
 		g_autofree char *text = NULL;
 		MdTicket t = { 0 };
-		MdPassedOn what = { 0 };
+		MdPassedOn what;
 		gboolean found = FALSE;
 
 		if ((st = dispatch_agent_open(in, agent, &open)) != MD_OK)
@@ -125,11 +124,10 @@ dispatch_freed(const MdIntake *in, const MdAgent *agent, gint64 now, char **erro
 		if (best == 0)
 			return MD_OK;
 		if ((st = store_ticket_get(in->store, best, &t, &found)) != MD_OK ||
-		    (st = store_last_customer_message(in->store, best, &mid, &text)) != MD_OK)
+		    (st = notify_customer_news(in, &t, &what, &text)) != MD_OK) {
+			md_ticket_clear(&t);
 			return store_failed(in, st, error_r);
-		what.name = t.customer_name;
-		what.address = t.customer_addr;
-		what.text = text;
+		}
 		st = dispatch_assign(in, &t, agent, "maildesk", &what, now, error_r);
 		md_ticket_clear(&t);
 		if (st != MD_OK)

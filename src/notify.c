@@ -11,6 +11,7 @@
 
 #include "notify.h"
 #include "outmail.h"
+#include "quote.h"
 
 const MdQueue *
 notify_ticket_queue(const MdConfig *cfg, const MdTicket *t)
@@ -18,6 +19,20 @@ notify_ticket_queue(const MdConfig *cfg, const MdTicket *t)
 	const MdQueue *q = t != NULL ? conf_queue_by_name(cfg, t->queue) : NULL;
 
 	return q != NULL ? q : cfg->queues->pdata[0];
+}
+
+MdStatus
+notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn *what, char **text_r)
+{
+	g_autofree char *message_id = NULL;
+	g_autofree char *text = NULL;
+	MdStatus st = store_last_customer_message(in->store, t->id, &message_id, &text);
+
+	what->name = t->customer_name;
+	what->address = t->customer_addr;
+	*text_r = st == MD_OK ? quote_strip(text) : NULL;
+	what->text = *text_r;
+	return st;
 }
 
 const char *

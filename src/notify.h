@@ -37,6 +37,14 @@ MdStatus notify_customer(const MdIntake *in, const MdTicket *t, const char *temp
                          const MdAgent *from_agent, const char *text, GPtrArray *attachments,
                          gint64 now, char **withheld_r, char **error_r);
 
+/*
+ * What to pass on when a ticket reaches an agent later on: its customer
+ * and their latest words (quotes cut).  what->text points into *text_r,
+ * which the caller frees.
+ */
+MdStatus notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn *what,
+                              char **text_r);
+
 /* The language of mail to agent: theirs, else the queue's, else the site's. */
 const char *notify_agent_language(const MdConfig *cfg, const MdAgent *agent, const MdQueue *q);
 

@@ -1221,12 +1221,27 @@ store_ticket_participants(MdStore *s, gint64 ticket, GPtrArray *addrs_r)
 	return collect_texts(s, st, addrs_r, "participants");
 }
 
+/* Every row of a ticket_columns query into out (MdTicket). */
+static MdStatus
+collect_tickets(MdStore *s, sqlite3_stmt *st, GArray *out, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdTicket t = { 0 };
+
+		ticket_from_row(st, &t);
+		g_array_append_val(out, t);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, what);
+}
+
 MdStatus
 store_customer_open_tickets(MdStore *s, const char *addr, GArray *tickets_r)
 {
 	static char sql[sizeof ticket_columns + 96];
 	sqlite3_stmt *st;
-	int rc;
 
 	if (sql[0] == '\0')
 		g_snprintf(sql, sizeof sql,
@@ -1237,14 +1252,7 @@ store_customer_open_tickets(MdStore *s, const char *addr, GArray *tickets_r)
 	if (st == NULL)
 		return MD_TEMPFAIL;
 	bind_text(st, 1, addr);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		MdTicket t = { 0 };
-
-		ticket_from_row(st, &t);
-		g_array_append_val(tickets_r, t);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "customer tickets");
+	return collect_tickets(s, st, tickets_r, "customer tickets");
 }
 
 MdStatus
@@ -1280,7 +1288,6 @@ store_ticket_list(MdStore *s, const char *status, GArray *tickets_r)
 {
 	static char sql[sizeof ticket_columns + 64];
 	sqlite3_stmt *st;
-	int rc;
 
 	if (sql[0] == '\0')
 		g_snprintf(sql, sizeof sql, "%sWHERE ?1 IS NULL OR t.status = ?1 ORDER BY t.id",
@@ -1289,14 +1296,7 @@ store_ticket_list(MdStore *s, const char *status, GArray *tickets_r)
 	if (st == NULL)
 		return MD_TEMPFAIL;
 	bind_text(st, 1, status);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		MdTicket t = { 0 };
-
-		ticket_from_row(st, &t);
-		g_array_append_val(tickets_r, t);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "ticket list");
+	return collect_tickets(s, st, tickets_r, "ticket list");
 }
 
 MdStatus

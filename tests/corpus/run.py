@@ -15,19 +15,9 @@ SRC = os.environ["MAILDESK_SRCDIR"]
 CORPUS = os.environ.get("MAILDESK_CORPUS", os.path.join(SRC, "..", "shared", "corpus"))
 sys.path.insert(0, os.path.join(SRC, "tests"))
 from mdsite import make_site  # noqa: E402
+from tap import done, result  # noqa: E402
 
 FOLDERS = ["inbound", "replies", "charsets", "autoreplies", "bounces", "malformed"]
-
-n = 0
-failed = 0
-
-
-def result(good, text):
-    global n, failed
-    n += 1
-    if not good:
-        failed += 1
-    print(("ok" if good else "not ok") + f" {n} - {text}", flush=True)
 
 
 def unescape(v):
@@ -117,8 +107,7 @@ def main():
     result(integrity == "ok", "database passes integrity_check")
     db.close()
     subprocess.run(["rm", "-rf", site])
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

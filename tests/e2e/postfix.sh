@@ -126,6 +126,24 @@ address = pat@staff.test
 name = Pat Agent
 queues = support
 max_open = 5
+
+[queue billing]
+address = billing@help.test
+
+[agent xena]
+address = xena@staff.test
+queues = billing
+max_open = 2
+
+[agent yuri]
+address = yuri@staff.test
+queues = billing
+max_open = 2
+
+[agent zoe]
+address = zoe@staff.test
+queues = billing
+max_open = 2
 CONF
 chown -R "$MDUSER:$MDGID" "$SITE" "$T/vmail"
 chmod 750 "$SITE" "$SITE/data"
@@ -172,7 +190,8 @@ append_dot_mydomain = no
 delay_warning_time = 0
 virtual_mailbox_domains = customer.test staff.test
 virtual_mailbox_base = $T/vmail
-virtual_mailbox_maps = inline:{ alice@customer.test=customer.test/alice/, pat@staff.test=staff.test/pat/ }
+virtual_mailbox_maps = inline:{ alice@customer.test=customer.test/alice/, pat@staff.test=staff.test/pat/,
+	xena@staff.test=staff.test/xena/, yuri@staff.test=staff.test/yuri/, zoe@staff.test=staff.test/zoe/ }
 virtual_uid_maps = static:$MDUID
 virtual_gid_maps = static:$MDGID
 virtual_minimum_uid = $MDUID
@@ -277,14 +296,15 @@ in_deferred() { postqueue -c "$PF" -j 2>/dev/null | grep -E "\"queue_name\": *\"
 # maildir_count [DIR], has_mail N [DIR]: alice's Maildir unless DIR
 maildir_count() { find "${1:-$MAILDIR}/new" "${1:-$MAILDIR}/cur" -type f 2>/dev/null | wc -l; }
 has_mail() { [ "$(maildir_count "${2:-}")" -ge "$1" ]; }
-# mail_with DIR TEXT: the first mail of a Maildir whose decoded text has TEXT
+# mail_with DIR TEXT...: the first mail of a Maildir whose subject and
+# decoded text hold every TEXT
 mail_with() {
 	python3 - "$@" <<'PY'
 import email, email.policy, glob, sys
 for path in sorted(glob.glob(sys.argv[1] + "/new/*") + glob.glob(sys.argv[1] + "/cur/*")):
     m = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
     text = "\n".join(p.get_content() for p in m.walk() if p.get_content_maintype() == "text")
-    if sys.argv[2] in text + str(m["Subject"]):
+    if all(t in text + str(m["Subject"]) for t in sys.argv[2:]):
         print(path)
         break
 PY
@@ -430,9 +450,38 @@ is "no mail to alice holds the note or the spoof" "$(mail_with "$MAILDIR" NOTE-M
 agent_warned() { [ -n "$(mail_with "$AGENTDIR" SPOOF-MARKER-e2e)" ]; }
 check "the agent is warned of the spoofed mail" wait_for 30 agent_warned
 
+# --- fair assignment: three agents with max_open = 2, eight tickets
+first=$(( $(sql 'SELECT max(id) FROM tickets') + 1 ))
+for i in 1 2 3 4 5 6 7 8; do
+	submit "billing question $i" --from alice@customer.test --to billing@help.test \
+		--header "Subject: Invoice question $i" --body "Question number $i about my invoice."
+done
+is "eight billing tickets, six assigned in turn, two waiting" \
+	"$(sql "SELECT group_concat(coalesce(assignee, '-'), ' ') FROM (SELECT assignee FROM tickets WHERE queue = 'billing' ORDER BY id)")" \
+	"xena@staff.test yuri@staff.test zoe@staff.test xena@staff.test yuri@staff.test zoe@staff.test - -"
+check "send --once delivers the agent mail" mdq send4 send --once
+for a in xena yuri zoe; do
+	check "$a's Maildir gets two 'assigned' and two 'waiting' mails" wait_for 30 has_mail 4 "$T/vmail/staff.test/$a"
+	is "and nothing more" "$(maildir_count "$T/vmail/staff.test/$a")" 4
+done
+W1=$((first + 6))
+YURI1=$(mail_with "$T/vmail/staff.test/yuri" "Invoice question 2")
+check "yuri has the mail for his first ticket" test -n "$YURI1"
+headers "$YURI1"
+python3 "$MAILDESK_SRCDIR/tests/e2e/mailclients.py" thunderbird "yuri@staff.test" "$YURI1" \
+	"$(printf '#status solved\n\nThe invoice is corrected.')" >"$T/out/yuri.eml"
+submit "yuri solves his first ticket" --from yuri@staff.test --to "$(hdr "$YURI1" Reply-To | tr -d '<>')" --data "@$T/out/yuri.eml"
+is "ticket $((first + 1)) is solved" "$(sql "SELECT status FROM tickets WHERE id = $((first + 1))")" solved
+is "the oldest waiting ticket ($W1) now is yuri's" "$(sql "SELECT assignee FROM tickets WHERE id = $W1")" yuri@staff.test
+is "the other one still waits" "$(sql "SELECT coalesce(assignee, '-') FROM tickets WHERE id = $((W1 + 1))")" -
+is "nobody holds more than two" "$(sql "SELECT count(*) FROM (SELECT assignee FROM tickets WHERE queue = 'billing' AND status NOT IN ('solved','closed') AND assignee IS NOT NULL GROUP BY assignee HAVING count(*) > 2)")" 0
+check "send --once delivers yuri's new ticket" mdq send5 send --once
+yuri_has_it() { [ -n "$(mail_with "$T/vmail/staff.test/yuri" "[#$W1]" "assigned to you")" ]; }
+check "yuri's Maildir gets the 'assigned' mail of the waiting ticket" wait_for 30 yuri_has_it
+
 # --- the log overall
 is "every pipe delivery to maildesk ended sent" \
-	"$(grep -cE 'relay=maildesk,.* status=sent' "$LOG")" 9
+	"$(grep -cE 'relay=maildesk,.* status=sent' "$LOG")" 18
 is "Postfix bounced nothing" "$(grep -c 'status=bounced' "$LOG")" 0
 is "no fatal or panic in the Postfix log" "$(grep -cE ': (fatal|panic):' "$LOG")" 0
 grep -E ': warning:' "$LOG" | head -5 | sed 's/^/# /'
