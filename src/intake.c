@@ -454,7 +454,7 @@ tell_assignee(MdIntake *in, const Incoming *inc, const MdTicket *t, gboolean spo
               MdIntakeResult *res)
 {
 	const MdAgent *agent = conf_agent_by_address(in->cfg, t->assignee);
-	g_autofree char *text = quote_strip(inc->msg->text);
+	g_autofree char *text = notify_excerpt(inc->msg->text);
 	MdPassedOn what = { inc->msg->from ? inc->msg->from->name : NULL, inc->sender, text };
 
 	if (agent == NULL)
@@ -652,7 +652,7 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	/* agents: a new ticket is handed out; its agent hears of every reply */
 	if (new_ticket || (action == THREAD_REOPEN &&
 	                   conf_agent_by_address(cfg, ticket.assignee) == NULL)) {
-		g_autofree char *text = quote_strip(msg->text);
+		g_autofree char *text = notify_excerpt(msg->text);
 		MdPassedOn what = { reply_to ? reply_to->name : NULL, ticket.customer_addr, text };
 
 		if (ticket.assignee != NULL &&

@@ -21,6 +21,34 @@ notify_ticket_queue(const MdConfig *cfg, const MdTicket *t)
 	return q != NULL ? q : cfg->queues->pdata[0];
 }
 
+#define NOTIFY_MAX_READ (256 * 1024)
+#define NOTIFY_MAX_TEXT (64 * 1024)
+
+/* text cut to at most max bytes at a character boundary; caller frees */
+static char *
+utf8_head(const char *text, gsize max)
+{
+	const char *end;
+
+	if (strlen(text) <= max)
+		return g_strdup(text);
+	end = g_utf8_find_prev_char(text, text + max);
+	return g_strndup(text, end != NULL ? (gsize)(end - text) : 0);
+}
+
+char *
+notify_excerpt(const char *text)
+{
+	g_autofree char *head = utf8_head(text != NULL ? text : "", NOTIFY_MAX_READ);
+	g_autofree char *fresh = quote_strip(head);
+	g_autofree char *cut = NULL;
+
+	if (strlen(fresh) <= NOTIFY_MAX_TEXT)
+		return g_steal_pointer(&fresh);
+	cut = utf8_head(fresh, NOTIFY_MAX_TEXT);
+	return g_strdup_printf("%s\n[...]", cut);
+}
+
 MdStatus
 notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn *what, char **text_r)
 {
@@ -30,7 +58,7 @@ notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn *what, ch
 
 	what->name = t->customer_name;
 	what->address = t->customer_addr;
-	*text_r = st == MD_OK ? quote_strip(text) : NULL;
+	*text_r = st == MD_OK ? notify_excerpt(text) : NULL;
 	what->text = *text_r;
 	return st;
 }

@@ -45,6 +45,14 @@ MdStatus notify_customer(const MdIntake *in, const MdTicket *t, const char *temp
 MdStatus notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn *what,
                               char **text_r);
 
+/*
+ * The new words of a customer's text for an agent's mail: quotes cut,
+ * and bounded (the first 256 KiB are read, 64 KiB passed on) so that a
+ * huge message costs no more than a small one; the whole text stays on
+ * the ticket.  Caller frees.
+ */
+char *notify_excerpt(const char *text);
+
 /* The language of mail to agent: theirs, else the queue's, else the site's. */
 const char *notify_agent_language(const MdConfig *cfg, const MdAgent *agent, const MdQueue *q);
 

@@ -9,6 +9,8 @@
 #include "request.h"
 #include "subject.h"
 
+#define REQUEST_MAX_TEXT (64 * 1024)
+
 static const char *const status_words[] = { "status", "статус", "statuss", "stāvoklis", NULL };
 
 static gboolean
@@ -34,9 +36,14 @@ is_status_word(const char *text)
 gboolean
 request_is_status(const MdMessage *msg, const char *tag_prefix)
 {
-	g_autofree char *body = quote_strip(msg->text);
-	g_autofree char *subject = subject_normalize(msg->subject, tag_prefix);
+	g_autofree char *body = NULL;
+	g_autofree char *subject = NULL;
 
+	/* a word and a short quote at most: never read a large text twice */
+	if (strlen(msg->text) > REQUEST_MAX_TEXT)
+		return FALSE;
+	body = quote_strip(msg->text);
+	subject = subject_normalize(msg->subject, tag_prefix);
 	g_strstrip(body);
 	if (is_status_word(body))
 		return TRUE;

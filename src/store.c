@@ -126,13 +126,48 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX autoreply_log_address ON autoreply_log(address, at);",
 
-	/* 1 -> 2: agents by email */
-	"ALTER TABLE messages ADD COLUMN audience TEXT NOT NULL DEFAULT 'customer'"
-	"  CHECK (audience IN ('customer','agents'));"
+	/*
+	 * 1 -> 2: agents by email.  messages is rebuilt rather than given a
+	 * column: raw must stay the last column, or SQLite builds every
+	 * inserted zeroblob in memory (a 20 MB message would cost 40 MB more).
+	 */
+	"CREATE TABLE messages_v2 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('customer','reply','note','system')),"
+	"  audience TEXT NOT NULL DEFAULT 'customer' CHECK (audience IN ('customer','agents')),"
+	"  message_id TEXT,"
+	"  in_reply_to TEXT,"
+	"  refs TEXT,"
+	"  from_addr TEXT,"
+	"  from_name TEXT,"
+	"  to_addrs TEXT,"
+	"  cc_addrs TEXT,"
+	"  subject TEXT,"
+	"  body_text TEXT,"
+	"  date INTEGER,"
+	"  received INTEGER NOT NULL,"
+	"  env_sender TEXT,"
+	"  env_recipient TEXT,"
+	"  sha256 TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  parse_error TEXT,"
+	"  raw BLOB NOT NULL);"
+	"INSERT INTO messages_v2 (id, ticket_id, direction, kind, message_id, in_reply_to, refs,"
+	"  from_addr, from_name, to_addrs, cc_addrs, subject, body_text, date, received,"
+	"  env_sender, env_recipient, sha256, size, parse_error, raw)"
+	"  SELECT id, ticket_id, direction, kind, message_id, in_reply_to, refs, from_addr,"
+	"  from_name, to_addrs, cc_addrs, subject, body_text, date, received, env_sender,"
+	"  env_recipient, sha256, size, parse_error, raw FROM messages ORDER BY id;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_v2 RENAME TO messages;"
+	"CREATE UNIQUE INDEX messages_sha256 ON messages(sha256);"
+	"CREATE INDEX messages_ticket ON messages(ticket_id, id);"
+	"CREATE INDEX messages_customer ON messages(ticket_id, audience);"
 	"ALTER TABLE tickets ADD COLUMN eta_manual INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX tickets_assignee ON tickets(assignee, status);"
 	"CREATE INDEX tickets_waiting ON tickets(queue, status) WHERE assignee IS NULL;"
-	"CREATE INDEX messages_customer ON messages(ticket_id, audience);"
 	"CREATE TABLE agents ("
 	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  last_assigned INTEGER NOT NULL DEFAULT 0);"
@@ -349,8 +384,28 @@ store_migrate(MdStore *s)
 	return store_migrate_to(s, STORE_SCHEMA_VERSION);
 }
 
-MdStatus
-store_migrate_to(MdStore *s, int version)
+/* Rows that break a foreign key after a migration rebuilt a table. */
+static MdStatus
+foreign_keys_hold(MdStore *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return MD_OK;
+	if (rc == SQLITE_ROW) {
+		g_free(s->error);
+		s->error = g_strdup("migration: a row lost its foreign key");
+		return MD_TEMPFAIL;
+	}
+	return fail(s, rc, "foreign key check");
+}
+
+static MdStatus
+migrate_in_transaction(MdStore *s, int version)
 {
 	MdStatus st;
 	int v;
@@ -375,7 +430,30 @@ store_migrate_to(MdStore *s, int version)
 			return st;
 		}
 	}
+	if ((st = foreign_keys_hold(s)) != MD_OK) {
+		store_rollback(s);
+		return st;
+	}
 	return store_commit(s);
+}
+
+/*
+ * A migration may rebuild a table that others refer to (SQLite's
+ * documented way to change a table): foreign keys are off while it runs,
+ * which SQLite allows only outside a transaction, and checked before the
+ * commit instead.
+ */
+MdStatus
+store_migrate_to(MdStore *s, int version)
+{
+	MdStatus st;
+
+	if ((st = exec(s, "PRAGMA foreign_keys=OFF", "foreign keys off")) != MD_OK)
+		return st;
+	st = migrate_in_transaction(s, version);
+	if (exec(s, "PRAGMA foreign_keys=ON", "foreign keys on") != MD_OK && st == MD_OK)
+		st = MD_TEMPFAIL;
+	return st;
 }
 
 MdStatus

@@ -4,8 +4,9 @@ import subprocess
 import tempfile
 
 
-def make_site(binary, srcdir, prefix, autoreply_per_hour):
-    """Creates config, secret and database in a new temporary directory.
+def make_site(binary, srcdir, prefix, autoreply_per_hour, extra=""):
+    """Creates config, secret and database in a new temporary directory;
+    extra is appended to the config (agents, say).
     Returns (directory, config path); the caller removes the directory."""
     d = tempfile.mkdtemp(prefix=prefix)
     conf = os.path.join(d, "maildesk.conf")
@@ -20,6 +21,6 @@ send_after_deliver = no
 autoreply_per_hour = {autoreply_per_hour}
 [queue support]
 address = support@example.com
-""")
+""" + extra)
     subprocess.run([binary, "-c", conf, "init"], check=True, stdout=subprocess.DEVNULL)
     return d, conf
