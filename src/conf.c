@@ -33,7 +33,7 @@ static const char *const known_smtp_keys[] = {
 };
 static const char *const known_queue_keys[] = { "address", "lead", "language", NULL };
 static const char *const known_agent_keys[] = {
-	"address", "name", "queues", "max_open", "lead", "language", NULL
+	"address", "name", "queues", "max_open", "lead", "language", "timezone", NULL
 };
 static const char *const known_agents_keys[] = {
 	"notify_notes", "require_dkim", "authserv_id", NULL
@@ -217,6 +217,8 @@ agent_free(MdAgent *a)
 	g_free(a->address);
 	g_free(a->display_name);
 	g_free(a->language);
+	if (a->timezone != NULL)
+		g_time_zone_unref(a->timezone);
 	g_ptr_array_unref(a->queues);
 	g_free(a);
 }
@@ -413,6 +415,13 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 			a->language = get_string(ld, kf, g, "language", NULL);
 			if (a->language != NULL && !valid_language(a->language))
 				problem(ld, g, "language", "\"%s\" is not a language code", a->language);
+			{
+				g_autofree char *tz = get_string(ld, kf, g, "timezone", NULL);
+
+				if (tz != NULL && (a->timezone = g_time_zone_new_identifier(tz)) == NULL)
+					problem(ld, g, "timezone",
+					        "\"%s\" is not a time zone such as Europe/Riga", tz);
+			}
 			g_ptr_array_add(cfg->agents, a);
 		}
 	}

@@ -26,6 +26,7 @@ typedef struct {
 	int max_open;
 	gboolean lead;
 	char *language; /* of the mail maildesk writes them, or NULL: the site's */
+	GTimeZone *timezone; /* dates in their mail; NULL: UTC */
 } MdAgent;
 
 typedef struct {

@@ -91,7 +91,13 @@ notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agent, const 
 {
 	const MdQueue *q = notify_ticket_queue(in->cfg, t);
 	const char *lang = notify_agent_language(in->cfg, agent, q);
-	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, lang, 0, TRUE);
+	/* the ETA in the agent's own time, as it is at that instant */
+	int tz_minutes = agent->timezone == NULL ? 0 :
+		(int)(g_time_zone_get_offset(agent->timezone,
+		                             g_time_zone_find_interval(agent->timezone,
+		                                                       G_TIME_TYPE_UNIVERSAL,
+		                                                       t->eta > 0 ? t->eta : now)) / 60);
+	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, lang, tz_minutes, TRUE);
 	g_autofree char *withheld = NULL;
 	MdOutMail m = { 0 };
 

@@ -12,7 +12,8 @@ import sys
 from email.message import EmailMessage
 from email.utils import make_msgid, formatdate
 
-CLIENTS = ["outlook", "gmail", "thunderbird", "outlook-html", "mutt-ru", "lv"]
+CLIENTS = ["outlook", "outlook-om", "gmail", "thunderbird", "apple", "outlook-html", "mutt-ru",
+           "lv"]
 
 
 def quoted(text, prefix="> "):
@@ -37,6 +38,17 @@ def reply_as(client, agent_from, notification, text, attach=None):
         body = (f"{text}\n\n________________________________\nFrom: {sender}\n"
                 f"Sent: Monday, November 23, 2026 10:00 AM\nTo: Alice Example\n"
                 f"Subject: {notification.h('Subject')}\n\n{orig}")
+        m.set_content(body)
+    elif client == "outlook-om":
+        # older Outlook and Outlook Express: "-----Original Message-----"
+        body = (f"{text}\n\n-----Original Message-----\nFrom: {sender}\n"
+                f"Sent: Monday, November 23, 2026 10:00 AM\nTo: Alice Example\n"
+                f"Subject: {notification.h('Subject')}\n\n{orig}")
+        m.set_content(body)
+    elif client == "apple":
+        # Apple Mail: the attribution on its own line, a blank quoted line
+        body = (f"{text}\n\n> On 23 Nov 2026, at 10:00, {sender} wrote:\n> \n"
+                f"{quoted(orig)}\n")
         m.set_content(body)
     elif client == "gmail":
         body = (f"{text}\n\nOn Mon, Nov 23, 2026 at 10:00 AM {sender} <\n"

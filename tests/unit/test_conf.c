@@ -146,9 +146,11 @@ test_agents(void)
 	                                   "[agents]\nrequire_dkim = yes\nnotify_notes = no\n"
 	                                   "[agent alice]\naddress = alice@example.com\n"
 	                                   "queues = support, nowhere\nlanguage = ru\n"
+	                                   "timezone = Europe/Riga\n"
 	                                   "[agent Alice]\naddress = alice2@example.com\n"
 	                                   "[agent bob]\naddress = support@example.com\n"
-	                                   "[agent carol]\naddress = carol@example.com\nlanguage = xx-!\n");
+	                                   "[agent carol]\naddress = carol@example.com\nlanguage = xx-!\n"
+	                                   "timezone = Mars/Olympus\n");
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(MdConfig) cfg = conf_load(path, problems);
 
@@ -159,6 +161,8 @@ test_agents(void)
 	g_assert_true(has_problem(problems, "[agent Alice]: duplicate or empty agent name"));
 	g_assert_true(has_problem(problems, "[agent bob] address: support@example.com is a queue address"));
 	g_assert_true(has_problem(problems, "[agent carol] language:"));
+	g_assert_true(has_problem(problems, "[agent carol] timezone: \"Mars/Olympus\""));
+	g_assert_nonnull(conf_agent_by_name(cfg, "alice")->timezone);
 	g_assert_false(cfg->notify_notes);
 	g_assert_cmpstr(conf_agent_by_name(cfg, "ALICE")->address, ==, "alice@example.com");
 	g_assert_cmpstr(conf_agent_by_name(cfg, "alice")->language, ==, "ru");
