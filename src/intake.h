@@ -3,7 +3,11 @@
  * later lmtpd, fetch, import):
  *
  *   raw bytes -> parse -> BEGIN -> duplicate check -> guards -> thread ->
- *   ticket state -> store raw + derived rows -> outbox -> COMMIT
+ *   agent commands (agentmail.c) or customer state -> store raw + derived
+ *   rows -> assignment (dispatch.c) -> outbox (outmail.c) -> COMMIT
+ *
+ * A "status" question to a support address (request.c) skips the ticket
+ * stages: it is stored on its own and answered with the sender's list.
  *
  * Parsing happens before the transaction so the write lock is held only
  * for the database work; atomicity is unchanged, since nothing is written
@@ -35,7 +39,10 @@ typedef struct {
 typedef struct {
 	gint64 ticket;
 	gint64 message_row;
-	const char *action;   /* new, append, reopen, new-linked, duplicate */
+	/* new, append, reopen, new-linked, duplicate, status-request,
+	 * agent-reply, agent-note, agent-commands, agent-refused, agent-empty,
+	 * agent-automatic */
+	const char *action;
 	const char *matched;  /* token, references, tag, new */
 	gboolean ack_queued;
 	guint mail_queued;    /* outbox rows committed: acks, replies, agent mail */
