@@ -5,13 +5,31 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "outmail.h"
 #include "template.h"
 
 static const char *const languages[] = { "en", "ru", "lv" };
+
+/*
+ * Warns (without failing) when path is readable or writable beyond its
+ * owner and, where allowed, its group: the secret signs every ticket
+ * address, the database holds every customer's mail.
+ */
+static void
+warn_mode(const char *what, const char *path, mode_t allowed)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0 || (sb.st_mode & 0777 & ~allowed) == 0)
+		return;
+	fprintf(stderr, "maildesk: warning: %s %s has mode %04o; %04o at most is safe\n", what, path,
+	        (unsigned)(sb.st_mode & 0777), (unsigned)allowed);
+}
 
 /* 1 when templates/lang/name is missing or does not render, after saying so. */
 static int
@@ -60,6 +78,16 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(languages); i++)
 		for (unsigned k = 0; outmail_templates[k] != NULL; k++)
 			problems += check_template(cfg, languages[i], outmail_templates[k]);
+	warn_mode("secret", cfg->secret_file, 0640);
+	warn_mode("database", cfg->database, 0660);
+	{
+		g_autofree char *dir = g_path_get_dirname(cfg->database);
+
+		warn_mode("database directory", dir, 0775);
+	}
+	if (geteuid() == 0)
+		fprintf(stderr, "maildesk: warning: running as root; run maildesk as its own "
+		                "unprivileged user (the one the Postfix service names)\n");
 	if (problems > 0)
 		return EX_CONFIG;
 	printf("%s: configuration OK (%u queues, %u agents)\n", cfg->path, cfg->queues->len,

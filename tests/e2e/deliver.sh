@@ -186,5 +186,17 @@ is "ticket list --status filters" "$(md ticket list --json --status closed | pyt
 md ticket show 999 >/dev/null 2>&1
 is "ticket show of a missing ticket exits 66" "$?" 66
 check "check-config accepts the test site" md check-config
+is "init made the secret readable by its owner only" "$(stat -c %a "$SITE/secret")" 600
+is "init made the database unreadable to others" "$(stat -c %a "$DB")" 640
+md check-config >/dev/null 2>"$SITE/cc.err"
+is "no warning about modes as init made them" "$(grep -c 'warning: \(secret\|database\)' "$SITE/cc.err")" 0
+chmod 644 "$SITE/secret"
+chmod 666 "$DB"
+md check-config >/dev/null 2>"$SITE/cc.err"
+is "looser modes are only warnings" "$?" 0
+check "check-config warns about a world-readable secret" grep -q "warning: secret $SITE/secret has mode 0644" "$SITE/cc.err"
+check "check-config warns about a world-writable database" grep -q "warning: database $DB has mode 0666" "$SITE/cc.err"
+chmod 600 "$SITE/secret"
+chmod 640 "$DB"
 
 done_testing
