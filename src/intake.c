@@ -352,6 +352,35 @@ take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAge
 	                       &res->error);
 }
 
+/*
+ * A delivery status report sent to a ticket's signed bounce address (the
+ * envelope sender of our mail, so it is about our mail): kept on the
+ * ticket for agents, never answered; each failed recipient we know is
+ * marked as bouncing and the ticket flagged.
+ */
+static MdStatus
+take_delivery_report(MdIntake *in, const Incoming *inc, MdTicket *ticket, MdIntakeResult *res)
+{
+	Placement at = { ticket->id, "system", "agents" };
+	GPtrArray *failed = inc->msg->failed_recipients;
+	MdStatus st;
+
+	res->action = "delivery-report";
+	res->ack_withheld = g_strdup("bounce");
+	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at, inc->now,
+	                         &res->message_row)) != MD_OK)
+		return st;
+	for (guint i = 0; i < failed->len; i++) {
+		gboolean known = FALSE;
+
+		if ((st = store_customer_set_bouncing(in->store, failed->pdata[i], &known)) != MD_OK ||
+		    (st = store_event_add(in->store, ticket->id, inc->now, "maildesk", "bounced",
+		                          NULL, failed->pdata[i])) != MD_OK)
+			return st;
+	}
+	return failed->len > 0 ? store_ticket_flag(in->store, ticket->id) : MD_OK;
+}
+
 /* "status" to a support address: the sender's open tickets, no new ticket. */
 static MdStatus
 answer_status_request(MdIntake *in, const Incoming *inc, MdIntakeResult *res)
@@ -527,6 +556,12 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		}
 	}
 
+	if (match == THREAD_BY_TOKEN && g_strcmp0(purpose, "bounce") == 0 && msg->is_report) {
+		res->ticket = ticket.id;
+		st = take_delivery_report(in, &inc, &ticket, res);
+		md_ticket_clear(&ticket);
+		return st;
+	}
 	author = agent_author(cfg, msg, match, purpose, &spoofed);
 	if (author != NULL && ticket_id > 0) {
 		res->ticket = ticket.id;

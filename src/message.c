@@ -14,6 +14,7 @@ md_message_new(void)
 	msg->to = g_ptr_array_new_with_free_func((GDestroyNotify)md_address_free);
 	msg->cc = g_ptr_array_new_with_free_func((GDestroyNotify)md_address_free);
 	msg->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)md_attachment_free);
+	msg->failed_recipients = g_ptr_array_new_with_free_func(g_free);
 	msg->text = g_strdup("");
 	return msg;
 }
@@ -39,6 +40,7 @@ md_message_free(MdMessage *msg)
 	g_free(msg->text);
 	g_free(msg->html);
 	g_ptr_array_unref(msg->attachments);
+	g_ptr_array_unref(msg->failed_recipients);
 	g_free(msg->auto_submitted);
 	g_free(msg->precedence);
 	g_free(msg->list_id);

@@ -59,6 +59,8 @@ typedef struct {
 	gboolean x_autoreply;   /* X-Autoreply or X-Autorespond present */
 	gboolean is_report;     /* multipart/report */
 	char *report_type;      /* report-type parameter, lower case */
+	GPtrArray *failed_recipients; /* char*: Final-Recipient of each "Action: failed"
+	                               * in a delivery status report (RFC 3464) */
 	char *content_language; /* Content-Language header */
 	char *auto_response_suppress; /* X-Auto-Response-Suppress (Microsoft) */
 	char *return_path;            /* Return-Path header as written, e.g. "<>" */

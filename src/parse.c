@@ -886,6 +886,84 @@ attachment_filename(ParseCtx *ctx, GMimeObject *obj)
 	return name != NULL ? g_strstrip(name) : NULL;
 }
 
+/* ---- delivery status reports ---- */
+
+#define PARSE_MAX_DSN (64 * 1024)
+
+/*
+ * The per-recipient blocks of a message/delivery-status part (RFC 3464
+ * 2.3): "Final-Recipient: rfc822; addr" and "Action: failed" in the same
+ * block make addr a failed recipient.  Blocks are separated by blank
+ * lines; the fields are plain "name: value" lines.
+ */
+static void
+dsn_failed_recipients(const char *text, GPtrArray *out)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *recipient = NULL;
+	gboolean failed = FALSE;
+
+	for (guint i = 0;; i++) {
+		const char *line = lines[i];
+		g_autofree char *clean = line != NULL ? g_strstrip(g_strdup(line)) : NULL;
+
+		if (line == NULL || *clean == '\0') {
+			if (failed && recipient != NULL && out->len < 1000)
+				g_ptr_array_add(out, g_steal_pointer(&recipient));
+			g_clear_pointer(&recipient, g_free);
+			failed = FALSE;
+			if (line == NULL)
+				break;
+			continue;
+		}
+		if (g_ascii_strncasecmp(clean, "Final-Recipient:", 16) == 0) {
+			const char *v = strchr(clean + 16, ';');
+
+			g_free(recipient);
+			recipient = g_strstrip(g_strdup(v != NULL ? v + 1 : clean + 16));
+			if (*recipient == '<' && recipient[strlen(recipient) - 1] == '>') {
+				char *inner = g_strndup(recipient + 1, strlen(recipient) - 2);
+
+				g_free(recipient);
+				recipient = inner;
+			}
+		} else if (g_ascii_strncasecmp(clean, "Action:", 7) == 0) {
+			g_autofree char *v = g_strstrip(g_strdup(clean + 7));
+
+			failed = g_ascii_strncasecmp(v, "failed", 6) == 0;
+		}
+	}
+}
+
+static void
+read_dsn(ParseCtx *ctx, GMimeObject *obj)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *bytes;
+	g_autofree char *text = NULL;
+
+	if (GMIME_IS_PART(obj)) {
+		GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+
+		if (content != NULL)
+			g_mime_data_wrapper_write_to_stream(content, mem);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (inner != NULL)
+			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+	}
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	if (bytes->len == 0) {
+		g_object_unref(mem);
+		return;
+	}
+	text = g_utf8_make_valid((const char *)bytes->data, MIN(bytes->len, PARSE_MAX_DSN));
+	g_object_unref(mem);
+	normalize_newlines(text);
+	dsn_failed_recipients(text, ctx->msg->failed_recipients);
+}
+
 static void
 walk(ParseCtx *ctx, GMimeObject *obj, guint depth)
 {
@@ -912,6 +990,8 @@ walk(ParseCtx *ctx, GMimeObject *obj, guint depth)
 	}
 	if (GMIME_IS_PART(obj) && is_type(obj, "text", "*") && ctx->first_text_charset == NULL)
 		ctx->first_text_charset = part_charset(obj);
+	if (ctx->msg->is_report && is_type(obj, "message", "delivery-status"))
+		read_dsn(ctx, obj);
 	if (is_body_part(ctx, obj))
 		return;
 	add_attachment(ctx, obj);

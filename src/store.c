@@ -690,6 +690,21 @@ store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id
 }
 
 MdStatus
+store_customer_set_bouncing(MdStore *s, const char *addr, gboolean *known_r)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE customers SET bouncing = 1 WHERE address = ?");
+	MdStatus r;
+
+	*known_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, addr);
+	r = run(s, st, "customer bouncing");
+	*known_r = r == MD_OK && sqlite3_changes(s->db) > 0;
+	return r;
+}
+
+MdStatus
 store_customer_set_language(MdStore *s, gint64 id, const char *language)
 {
 	sqlite3_stmt *st = stmt(s, "UPDATE customers SET language = ? WHERE id = ?");

@@ -113,6 +113,8 @@ MdStatus store_is_participant(MdStore *s, gint64 ticket, const char *addr, gbool
 MdStatus store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id_r,
                                char **language_r);
 MdStatus store_customer_set_language(MdStore *s, gint64 id, const char *language);
+/* Marks a known customer address as bouncing; *known_r FALSE when there is none. */
+MdStatus store_customer_set_bouncing(MdStore *s, const char *addr, gboolean *known_r);
 MdStatus store_ticket_insert(MdStore *s, MdTicket *t); /* sets t->id */
 MdStatus store_ticket_set_status(MdStore *s, gint64 id, const char *status, gint64 now);
 MdStatus store_ticket_touch(MdStore *s, gint64 id, int tz_minutes, gint64 now);

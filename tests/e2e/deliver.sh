@@ -185,6 +185,24 @@ print(len(l) >= 10 and all({'id','status','subject','customer','assignee'} <= t.
 is "ticket list --status filters" "$(md ticket list --json --status closed | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)])')" "[3]"
 md ticket show 999 >/dev/null 2>&1
 is "ticket show of a missing ticket exits 66" "$?" 66
+# --- a delivery status report about our acknowledgement of ticket 1
+BOUNCE=$(sql "SELECT env_from FROM outbox WHERE ticket_id = 1 AND kind = 'ack'")
+CUST=$(sql "SELECT c.address FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = 1")
+check "the ack's envelope sender is ticket 1's bounce address" grep -qE '^support\+1-bounce-[0-9a-f]{16}@example\.com$' <<<"$BOUNCE"
+printf '%s\n' "From: MAILER-DAEMON@mx.example.org" "To: $BOUNCE" "Subject: Undelivered Mail Returned to Sender" \
+	"Message-ID: <dsn-1@mx.example.org>" "MIME-Version: 1.0" \
+	'Content-Type: multipart/report; report-type=delivery-status; boundary="b"' "" "--b" \
+	"Content-Type: text/plain" "" "Your message could not be delivered." "--b" \
+	"Content-Type: message/delivery-status" "" "Reporting-MTA: dns; mx.example.org" "" \
+	"Final-Recipient: rfc822; $CUST" "Action: failed" "Status: 5.1.1" "" "--b--" >"$SITE/dsn.eml"
+outbox_before=$(sql "SELECT count(*) FROM outbox")
+check "the report is delivered" deliver "$SITE/dsn.eml" --sender "" --recipient "$BOUNCE"
+is "it is kept on ticket 1, for agents" "$(sql "SELECT ticket_id || ' ' || kind || ' ' || audience FROM messages WHERE message_id = 'dsn-1@mx.example.org'")" "1 system agents"
+is "the customer is marked as bouncing" "$(sql "SELECT bouncing FROM customers WHERE address = '$CUST'")" 1
+is "a bounced event names the address" "$(sql "SELECT new_value FROM events WHERE ticket_id = 1 AND what = 'bounced'")" "$CUST"
+is "the report is never answered" "$(sql "SELECT count(*) FROM outbox")" "$outbox_before"
+is "ticket 1 needs attention" "$(sql "SELECT needs_attention FROM tickets WHERE id = 1")" 1
+
 check "check-config accepts the test site" md check-config
 is "init made the secret readable by its owner only" "$(stat -c %a "$SITE/secret")" 600
 is "init made the database unreadable to others" "$(stat -c %a "$DB")" 640

@@ -688,6 +688,12 @@ test_report(void)
 		"Final-Recipient: rfc822; gone@example.com\n"
 		"Action: failed\n"
 		"Status: 5.1.1\n"
+		"\n"
+		"Final-Recipient: rfc822;<Also.Gone@example.com>\n"
+		"action: Failed\n"
+		"\n"
+		"Final-Recipient: rfc822; later@example.com\n"
+		"Action: delayed\n"
 		"--r\n"
 		"Content-Type: message/rfc822\n"
 		"\n"
@@ -706,6 +712,10 @@ test_report(void)
 	g_assert_cmpstr(((MdAttachment *)g_ptr_array_index(m->attachments, 0))->content_type, ==,
 			"message/delivery-status");
 	g_assert_cmpstr(m->from->addr, ==, "MAILER-DAEMON@example.com");
+	/* only the recipients whose Action is failed, not the delayed one */
+	g_assert_cmpuint(m->failed_recipients->len, ==, 2);
+	g_assert_cmpstr(m->failed_recipients->pdata[0], ==, "gone@example.com");
+	g_assert_cmpstr(m->failed_recipients->pdata[1], ==, "Also.Gone@example.com");
 }
 
 static void
