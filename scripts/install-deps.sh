@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential autoconf automake pkg-config
 libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev
 libetpan-dev libjson-glib-dev libxml2-dev
-python3 postfix swaks groff-base"
+python3 postfix swaks groff-base tzdata"
 
 missing=
 for p in $PACKAGES; do
