@@ -15,6 +15,7 @@
 #include "notify.h"
 #include "parse.h"
 #include "quote.h"
+#include "sla.h"
 
 struct MdAgentMail {
 	const MdAgent *author;
@@ -244,6 +245,8 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 	MdStore *store = in->store;
 	g_autoptr(GPtrArray) freed = g_ptr_array_new(); /* const MdAgent*: may take more */
 	g_autofree char *old_status = g_strdup(t->status);
+	g_autofree char *old_priority = g_strdup(t->priority);
+	g_autofree char *old_queue = g_strdup(t->queue);
 	gboolean requeue = FALSE, replied = FALSE;
 	const char *notice = NULL;
 	MdStatus st = MD_OK;
@@ -282,6 +285,24 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 			goto store_fail;
 		g_free(t->priority);
 		t->priority = g_strdup(am->priority);
+	}
+	/* the resolution target moves with the priority and the queue, unless
+	 * an agent set the ETA by hand */
+	if (am->eta == 0 && !t->eta_manual &&
+	    ((am->priority != NULL && strcmp(am->priority, old_priority) != 0) ||
+	     (am->queue != NULL && strcmp(am->queue->name, old_queue) != 0))) {
+		const MdQueue *q = conf_queue_by_name(in->cfg, t->queue);
+		gint64 eta = q != NULL ? sla_resolution_due(in->cfg, q, t->priority, t->created) : t->eta;
+
+		if (eta != t->eta) {
+			g_autofree char *old_eta = t->eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, t->eta) : NULL;
+			g_autofree char *new_eta = eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, eta) : NULL;
+
+			if ((st = changed(in, t, am, now, "eta", old_eta, new_eta)) != MD_OK ||
+			    (st = store_ticket_set_eta(store, t->id, eta, FALSE, now)) != MD_OK)
+				goto store_fail;
+			t->eta = eta;
+		}
 	}
 	if (am->eta > 0) {
 		g_autofree char *old_eta = t->eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, t->eta) : NULL;

@@ -31,7 +31,12 @@ static const char *const known_smtp_keys[] = {
 	"url", "starttls", "username", "password_file", "helo", "timeout", "verify_tls",
 	"retry_base", "retry_max", "give_up_after", NULL
 };
-static const char *const known_queue_keys[] = { "address", "lead", "language", NULL };
+static const char *const known_queue_keys[] = {
+	"address", "lead", "language", "calendar", "urgent_calendar", "first_response", "resolution",
+	NULL
+};
+static const char *const known_calendar_keys[] = { "hours", "timezone", "holidays", NULL };
+static const char *const priority_names[] = { "low", "normal", "high", "urgent", NULL };
 static const char *const known_agent_keys[] = {
 	"address", "name", "queues", "max_open", "lead", "language", "timezone", NULL
 };
@@ -164,7 +169,7 @@ get_bool(Loader *ld, GKeyFile *kf, const char *group, const char *key, gboolean 
 }
 
 static GPtrArray *
-get_list(Loader *ld, GKeyFile *kf, const char *group, const char *key)
+get_list_split(Loader *ld, GKeyFile *kf, const char *group, const char *key, const char *seps)
 {
 	g_autofree char *value = get_string(ld, kf, group, key, NULL);
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
@@ -172,7 +177,7 @@ get_list(Loader *ld, GKeyFile *kf, const char *group, const char *key)
 
 	if (value == NULL)
 		return out;
-	items = g_strsplit_set(value, ",", -1);
+	items = g_strsplit_set(value, seps, -1);
 	for (int i = 0; items[i] != NULL; i++) {
 		char *item = g_strstrip(items[i]);
 
@@ -180,6 +185,12 @@ get_list(Loader *ld, GKeyFile *kf, const char *group, const char *key)
 			g_ptr_array_add(out, g_strdup(item));
 	}
 	return out;
+}
+
+static GPtrArray *
+get_list(Loader *ld, GKeyFile *kf, const char *group, const char *key)
+{
+	return get_list_split(ld, kf, group, key, ",");
 }
 
 static gboolean
@@ -198,6 +209,125 @@ check_known_keys(Loader *ld, GKeyFile *kf, const char *group, const char *const 
 	for (int i = 0; keys != NULL && keys[i] != NULL; i++)
 		if (!g_strv_contains(known, keys[i]))
 			problem(ld, group, keys[i], "unknown key");
+}
+
+int
+conf_priority_index(const char *priority)
+{
+	for (int i = 0; priority != NULL && priority_names[i] != NULL; i++)
+		if (g_ascii_strcasecmp(priority, priority_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * "urgent 30m, high 2h, normal 4h, low 8h": business minutes per priority.
+ * Only hours and minutes: a business "day" means different things under
+ * different calendars, so it is not offered.
+ */
+static void
+get_targets(Loader *ld, GKeyFile *kf, const char *group, const char *key, gint64 *minutes)
+{
+	g_autoptr(GPtrArray) items = get_list(ld, kf, group, key);
+
+	for (guint i = 0; i < items->len; i++) {
+		g_auto(GStrv) parts = g_strsplit_set(items->pdata[i], " \t", -1);
+		g_autoptr(GPtrArray) words = g_ptr_array_new();
+		gint64 seconds = 0;
+		int p;
+
+		for (guint k = 0; parts[k] != NULL; k++)
+			if (*parts[k] != '\0')
+				g_ptr_array_add(words, parts[k]);
+		p = words->len == 2 ? conf_priority_index(words->pdata[0]) : -1;
+		if (p < 0 || !conf_parse_duration(words->pdata[1], &seconds) || seconds < 60 ||
+		    strpbrk(words->pdata[1], "dws") != NULL) {
+			problem(ld, group, key,
+			        "\"%s\" is not a priority and a business time such as \"high 2h\" "
+			        "or \"urgent 30m\" (hours and minutes only)",
+			        (char *)items->pdata[i]);
+			continue;
+		}
+		minutes[p] = seconds / 60;
+	}
+}
+
+static void
+calendar_conf_free(MdCalendarConf *c)
+{
+	g_free(c->name);
+	calendar_free(c->calendar);
+	g_free(c);
+}
+
+static const MdCalendar *
+calendar_named(const MdConfig *cfg, const char *name)
+{
+	for (guint i = 0; name != NULL && i < cfg->calendars->len; i++) {
+		const MdCalendarConf *c = cfg->calendars->pdata[i];
+
+		if (strcmp(c->name, name) == 0)
+			return c->calendar;
+	}
+	return NULL;
+}
+
+static void
+load_calendars(Loader *ld, GKeyFile *kf, MdConfig *cfg)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+	for (int i = 0; groups[i] != NULL; i++) {
+		const char *g = groups[i];
+		g_autoptr(GPtrArray) hours = NULL;
+		g_autoptr(GPtrArray) holidays = NULL;
+		g_autofree char *tz = NULL;
+		g_autofree char *error = NULL;
+		MdCalendar *cal;
+
+		if (!g_str_has_prefix(g, "calendar "))
+			continue;
+		check_known_keys(ld, kf, g, known_calendar_keys);
+		/* the hours use commas themselves ("mon,wed 08:00-12:00") */
+		hours = get_list_split(ld, kf, g, "hours", ";");
+		holidays = get_list(ld, kf, g, "holidays");
+		tz = get_string(ld, kf, g, "timezone", NULL);
+		g_ptr_array_add(hours, NULL);
+		g_ptr_array_add(holidays, NULL);
+		cal = calendar_new((const char *const *)hours->pdata, tz,
+		                   (const char *const *)holidays->pdata, &error);
+		if (cal == NULL) {
+			problem(ld, g, NULL, "%s", error);
+			continue;
+		}
+		{
+			MdCalendarConf *c = g_new0(MdCalendarConf, 1);
+
+			c->name = g_strstrip(g_strdup(g + 9));
+			c->calendar = cal;
+			g_ptr_array_add(cfg->calendars, c);
+		}
+	}
+}
+
+static void
+load_queue_sla(Loader *ld, GKeyFile *kf, const MdConfig *cfg, const char *g, MdQueue *q)
+{
+	g_autofree char *cal = get_string(ld, kf, g, "calendar", NULL);
+	g_autofree char *urgent = get_string(ld, kf, g, "urgent_calendar", NULL);
+
+	if (cal != NULL && (q->calendar = calendar_named(cfg, cal)) == NULL)
+		problem(ld, g, "calendar", "no [calendar %s] group", cal);
+	if (urgent != NULL && (q->urgent_calendar = calendar_named(cfg, urgent)) == NULL)
+		problem(ld, g, "urgent_calendar", "no [calendar %s] group", urgent);
+	get_targets(ld, kf, g, "first_response", q->first_response);
+	get_targets(ld, kf, g, "resolution", q->resolution);
+	for (int p = 0; p < PRIORITY_COUNT; p++)
+		if ((q->first_response[p] > 0 || q->resolution[p] > 0) && q->calendar == NULL &&
+		    !(p == PRIORITY_URGENT && q->urgent_calendar != NULL)) {
+			problem(ld, g, "calendar", "SLA targets need a calendar to count business time in");
+			break;
+		}
 }
 
 static void
@@ -245,6 +375,7 @@ conf_free(MdConfig *cfg)
 	g_free(cfg->authserv_id);
 	g_ptr_array_unref(cfg->queues);
 	g_ptr_array_unref(cfg->agents);
+	g_ptr_array_unref(cfg->calendars);
 	g_free(cfg);
 }
 
@@ -376,6 +507,7 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 			if (q->lead != NULL && !plausible_address(q->lead))
 				problem(ld, g, "lead", "\"%s\" is not an address", q->lead);
 			q->language = get_string(ld, kf, g, "language", NULL);
+			load_queue_sla(ld, kf, cfg, g, q);
 			if (q->language != NULL && !valid_language(q->language))
 				problem(ld, g, "language", "\"%s\" is not a language code", q->language);
 			if (conf_queue_by_name(cfg, q->name) != NULL || *q->name == '\0')
@@ -453,6 +585,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 	cfg->path = g_strdup(path);
 	cfg->queues = g_ptr_array_new_with_free_func((GDestroyNotify)queue_free);
 	cfg->agents = g_ptr_array_new_with_free_func((GDestroyNotify)agent_free);
+	cfg->calendars = g_ptr_array_new_with_free_func((GDestroyNotify)calendar_conf_free);
 
 	groups = g_key_file_get_groups(kf, NULL);
 	for (int i = 0; groups[i] != NULL; i++) {
@@ -460,6 +593,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 
 		if (strcmp(g, "maildesk") != 0 && strcmp(g, "smtp") != 0 && strcmp(g, "limits") != 0 &&
 		    strcmp(g, "sla") != 0 && strcmp(g, "agents") != 0 && !g_str_has_prefix(g, "queue ") &&
+		    !g_str_has_prefix(g, "calendar ") &&
 		    !g_str_has_prefix(g, "agent "))
 			problem(&ld, g, NULL, "unknown group");
 	}
@@ -475,6 +609,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 	check_known_keys(&ld, kf, "sla", known_sla_keys);
 	cfg->default_resolution = get_duration(&ld, kf, "sla", "default_resolution", 2 * 86400);
 	load_smtp(&ld, kf, cfg);
+	load_calendars(&ld, kf, cfg);
 	load_queues_and_agents(&ld, kf, cfg);
 	check_known_keys(&ld, kf, "agents", known_agents_keys);
 	cfg->notify_notes = get_bool(&ld, kf, "agents", "notify_notes", TRUE);

@@ -11,11 +11,26 @@
 
 #include <glib.h>
 
+#include "calendar.h"
+
+/* Priorities, lowest first: index of the SLA targets. */
+typedef enum { PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH, PRIORITY_URGENT, PRIORITY_COUNT } MdPriority;
+
+typedef struct {
+	char *name;
+	MdCalendar *calendar;
+} MdCalendarConf;
+
 typedef struct {
 	char *name;
 	GPtrArray *addresses; /* char*, lower case */
 	char *lead;           /* address or NULL */
 	char *language;       /* default language of the queue, or NULL */
+	const MdCalendar *calendar;        /* business hours of its SLA, or NULL */
+	const MdCalendar *urgent_calendar; /* for urgent tickets, or NULL: calendar */
+	/* business minutes per MdPriority; 0 when not set */
+	gint64 first_response[PRIORITY_COUNT];
+	gint64 resolution[PRIORITY_COUNT];
 } MdQueue;
 
 typedef struct {
@@ -71,6 +86,7 @@ typedef struct {
 	gboolean require_dkim; /* agent mail also needs dkim=pass from our authserv-id */
 	char *authserv_id;
 
+	GPtrArray *calendars; /* MdCalendarConf* */
 	GPtrArray *queues; /* MdQueue* */
 	GPtrArray *agents; /* MdAgent* */
 } MdConfig;
@@ -95,6 +111,9 @@ const MdQueue *conf_queue_by_name(const MdConfig *cfg, const char *name);
 const MdAgent *conf_agent_by_address(const MdConfig *cfg, const char *addr);
 const MdAgent *conf_agent_by_name(const MdConfig *cfg, const char *name);
 gboolean conf_agent_serves(const MdAgent *a, const char *queue);
+
+/* "low", "normal", "high", "urgent" to its index; -1 for anything else. */
+int conf_priority_index(const char *priority);
 
 /* "30s", "15m", "4h", "2d", "1w" to seconds; FALSE on anything else. */
 gboolean conf_parse_duration(const char *text, gint64 *seconds_r);

@@ -24,6 +24,7 @@
 #include "parse.h"
 #include "quote.h"
 #include "request.h"
+#include "sla.h"
 #include "subject.h"
 #include "thread.h"
 #include "token.h"
@@ -628,7 +629,7 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		ticket.customer_addr = g_strdup(customer ? customer : "unknown@invalid");
 		ticket.customer_name = g_strdup(reply_to ? reply_to->name : NULL);
 		ticket.tz_minutes = msg->has_date ? msg->date_tz_minutes : 0;
-		ticket.eta = now + cfg->default_resolution;
+		ticket.eta = sla_resolution_due(cfg, q, ticket.priority, now);
 		ticket.created = now;
 		ticket.needs_attention = msg->parse_failed || msg->parse_error != NULL || forged ||
 		                         spoofed || customer == NULL;

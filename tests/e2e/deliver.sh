@@ -204,6 +204,11 @@ is "the report is never answered" "$(sql "SELECT count(*) FROM outbox")" "$outbo
 is "ticket 1 needs attention" "$(sql "SELECT needs_attention FROM tickets WHERE id = 1")" 1
 
 check "check-config accepts the test site" md check-config
+sed -e "s|^database = .*|database = $SITE/sample/md.db|" -e "s|^secret_file = .*|secret_file = $SITE/sample/secret|" \
+	-e "s|^templates = .*|templates = $MAILDESK_SRCDIR/templates|" \
+	"$MAILDESK_SRCDIR/contrib/maildesk.conf.sample" >"$SITE/sample.conf"
+"$MAILDESK_BIN" -c "$SITE/sample.conf" init >/dev/null 2>&1
+check "the sample configuration passes check-config" "$MAILDESK_BIN" -c "$SITE/sample.conf" check-config
 is "init made the secret readable by its owner only" "$(stat -c %a "$SITE/secret")" 600
 is "init made the database unreadable to others" "$(stat -c %a "$DB")" 640
 md check-config >/dev/null 2>"$SITE/cc.err"

@@ -171,6 +171,43 @@ test_agents(void)
 	g_assert_null(conf_agent_by_name(cfg, "dave"));
 }
 
+/* Calendars and SLA targets: parsed, named, and every mistake reported. */
+static void
+test_calendars(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\nhostname = h.example.com\n"
+	                                   "[calendar riga]\ntimezone = Europe/Riga\n"
+	                                   "hours = mon,wed 08:00-12:00 13:00-17:00; fri 09:00-15:00\n"
+	                                   "holidays = 2026-12-24, 2026-12-25\n"
+	                                   "[calendar broken]\ntimezone = Europe/Riga\nhours = mon 9-17\n"
+	                                   "[queue support]\naddress = support@example.com\n"
+	                                   "calendar = riga\nurgent_calendar = nowhere\n"
+	                                   "first_response = urgent 30m, normal 4h\n"
+	                                   "resolution = normal 16h, high 2d, soon 1h\n"
+	                                   "[queue sales]\naddress = sales@example.com\n"
+	                                   "resolution = normal 8h\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+	const MdQueue *q;
+
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_true(has_problem(problems, "[calendar broken]: "));
+	g_assert_true(has_problem(problems, "[queue support] urgent_calendar: no [calendar nowhere] group"));
+	g_assert_true(has_problem(problems, "[queue support] resolution: \"high 2d\""));
+	g_assert_true(has_problem(problems, "[queue support] resolution: \"soon 1h\""));
+	g_assert_true(has_problem(problems, "[queue sales] calendar: SLA targets need a calendar"));
+	g_assert_cmpuint(cfg->calendars->len, ==, 1);
+	q = conf_queue_by_name(cfg, "support");
+	g_assert_nonnull(q->calendar);
+	g_assert_cmpint(q->first_response[PRIORITY_URGENT], ==, 30);
+	g_assert_cmpint(q->first_response[PRIORITY_NORMAL], ==, 240);
+	g_assert_cmpint(q->resolution[PRIORITY_NORMAL], ==, 960);
+	g_assert_cmpint(q->resolution[PRIORITY_HIGH], ==, 0);
+	g_assert_cmpint(conf_priority_index("Urgent"), ==, PRIORITY_URGENT);
+	g_assert_cmpint(conf_priority_index("soon"), ==, -1);
+}
+
 static void
 test_durations(void)
 {
@@ -201,6 +238,7 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/unparsable", test_unparsable);
 	g_test_add_func("/conf/durations", test_durations);
 	g_test_add_func("/conf/agents", test_agents);
+	g_test_add_func("/conf/calendars", test_calendars);
 	g_test_add_func("/conf/message-size-bound", test_message_size_bound);
 	rc = g_test_run();
 	{
