@@ -364,12 +364,30 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 			                       error_r)) != MD_OK)
 				return st;
 	} else if (*am->text != '\0') {
-		g_autoptr(GPtrArray) attachments = attachments_of(in, raw, len);
+		g_autoptr(GPtrArray) attachments = NULL;
 		g_autofree char *withheld = NULL;
+		gboolean ok = FALSE;
 
-		if ((st = notify_customer(in, t, "reply", am->author, am->text, attachments, now,
-		                          &withheld, error_r)) != MD_OK)
-			return st;
+		if ((st = notify_within_limit(in, t, "reply", now, &ok)) != MD_OK)
+			goto store_fail;
+		if (!ok) {
+			g_autoptr(GPtrArray) why = g_ptr_array_new();
+
+			withheld = g_strdup("mail-limit");
+			g_ptr_array_add(why, "more mail to the customer on this ticket within an hour "
+			                     "than [limits] ticket_mails_per_hour allows: this one was "
+			                     "held back and the ticket flagged");
+			if ((st = notify_within_limit(in, t, "agent-refused", now, &ok)) != MD_OK)
+				goto store_fail;
+			if (ok && (st = notify_agent(in, t, am->author, "agent-refused", NULL, why, now,
+			                             error_r)) != MD_OK)
+				return st;
+		} else {
+			attachments = attachments_of(in, raw, len);
+			if ((st = notify_customer(in, t, "reply", am->author, am->text, attachments,
+			                          now, &withheld, error_r)) != MD_OK)
+				return st;
+		}
 		if ((st = changed(in, t, am, now, withheld ? "reply-withheld" : "reply-sent", NULL,
 		                  withheld ? withheld : t->customer_addr)) != MD_OK)
 			goto store_fail;

@@ -24,7 +24,8 @@ static const char *const known_maildesk_keys[] = {
 	"send_after_deliver", NULL
 };
 static const char *const known_limits_keys[] = {
-	"autoreply_per_hour", "max_message_size", "max_mime_depth", "max_parts", NULL
+	"autoreply_per_hour", "ticket_mails_per_hour", "max_message_size", "max_mime_depth",
+	"max_parts", NULL
 };
 static const char *const known_sla_keys[] = { "default_resolution", NULL };
 static const char *const known_smtp_keys[] = {
@@ -601,6 +602,8 @@ conf_load(const char *path, GPtrArray *problems_r)
 	load_maildesk(&ld, kf, cfg);
 	check_known_keys(&ld, kf, "limits", known_limits_keys);
 	cfg->autoreply_per_hour = (int)get_int(&ld, kf, "limits", "autoreply_per_hour", 5, 0, 100000);
+	cfg->ticket_mails_per_hour =
+		(int)get_int(&ld, kf, "limits", "ticket_mails_per_hour", 10, 1, 100000);
 	cfg->max_message_size =
 		/* SQLite keeps no blob over 1e9 bytes (SQLITE_MAX_LENGTH) */
 		get_int(&ld, kf, "limits", "max_message_size", 64 << 20, 1024, 1000000000);

@@ -62,6 +62,7 @@ typedef struct {
 
 	/* [limits] */
 	int autoreply_per_hour;
+	int ticket_mails_per_hour; /* relayed replies, and agent mails, per ticket */
 	gint64 max_message_size;
 	guint max_mime_depth;
 	guint max_parts;

@@ -484,13 +484,19 @@ tell_assignee(MdIntake *in, const Incoming *inc, const MdTicket *t, gboolean spo
               MdIntakeResult *res)
 {
 	const MdAgent *agent = conf_agent_by_address(in->cfg, t->assignee);
-	g_autofree char *text = notify_excerpt(inc->msg->text);
-	MdPassedOn what = { inc->msg->from ? inc->msg->from->name : NULL, inc->sender, text };
+	const char *template = spoofed ? "agent-unverified" : "agent-customer-replied";
+	g_autofree char *text = NULL;
+	MdPassedOn what = { inc->msg->from ? inc->msg->from->name : NULL, inc->sender, NULL };
+	gboolean ok = FALSE;
+	MdStatus st;
 
 	if (agent == NULL)
 		return MD_OK;
-	return notify_agent(in, t, agent, spoofed ? "agent-unverified" : "agent-customer-replied",
-	                    &what, NULL, inc->now, &res->error);
+	if ((st = notify_within_limit(in, t, template, inc->now, &ok)) != MD_OK || !ok)
+		return st;
+	text = notify_excerpt(inc->msg->text);
+	what.text = text;
+	return notify_agent(in, t, agent, template, &what, NULL, inc->now, &res->error);
 }
 
 /* The whole transaction; the caller commits or rolls back. */

@@ -50,6 +50,22 @@ notify_excerpt(const char *text)
 }
 
 MdStatus
+notify_within_limit(const MdIntake *in, const MdTicket *t, const char *kind, gint64 now,
+                    gboolean *ok_r)
+{
+	int count = 0;
+	MdStatus st = store_outbox_count_since(in->store, t->id, kind, now - 3600, &count);
+
+	*ok_r = count < in->cfg->ticket_mails_per_hour;
+	if (st != MD_OK || *ok_r)
+		return st;
+	if ((st = store_event_add(in->store, t->id, now, "maildesk", "mail-limit", NULL, kind)) !=
+	    MD_OK)
+		return st;
+	return store_ticket_flag(in->store, t->id);
+}
+
+MdStatus
 notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn *what, char **text_r)
 {
 	g_autofree char *message_id = NULL;

@@ -53,6 +53,16 @@ MdStatus notify_customer_news(const MdIntake *in, const MdTicket *t, MdPassedOn 
  */
 char *notify_excerpt(const char *text);
 
+/*
+ * Whether one more mail of outbox kind may go out about t within the
+ * hour ([limits] ticket_mails_per_hour): two autoresponders that ignore
+ * RFC 3834, one an agent's, would otherwise bounce mail through the
+ * ticket for ever.  When not, the ticket is flagged and an event
+ * "mail-limit" names the kind.
+ */
+MdStatus notify_within_limit(const MdIntake *in, const MdTicket *t, const char *kind, gint64 now,
+                             gboolean *ok_r);
+
 /* The language of mail to agent: theirs, else the queue's, else the site's. */
 const char *notify_agent_language(const MdConfig *cfg, const MdAgent *agent, const MdQueue *q);
 

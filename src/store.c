@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -19,8 +20,27 @@ struct MdStore {
 	sqlite3 *db;
 	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
 	char *error;
+	char *dir; /* of the database file, to tell a full or read-only disk */
 	gboolean in_tx;
 };
+
+/*
+ * What the file system of the database says, for errors whose SQLite
+ * text ("disk I/O error", "unable to open database file") hides it.
+ */
+static const char *
+storage_hint(const MdStore *s)
+{
+	struct statvfs fs;
+
+	if (s->dir == NULL || statvfs(s->dir, &fs) != 0)
+		return "";
+	if (fs.f_flag & ST_RDONLY)
+		return " (the file system is read-only)";
+	if (fs.f_bavail == 0 || fs.f_favail == 0)
+		return " (the file system is full)";
+	return "";
+}
 
 /*
  * Numbered forward migrations: migrations[i] takes the schema from
@@ -196,8 +216,12 @@ G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
 static MdStatus
 fail(MdStore *s, int rc, const char *what)
 {
+	/* "disk I/O error" or "unable to open" alone hide the cause an admin
+	 * needs: a full disk, a read-only file system, a permission */
 	g_free(s->error);
-	s->error = g_strdup_printf("%s: %s", what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	s->error = g_strdup_printf("%s: %s%s", what,
+	                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+	                           storage_hint(s));
 	return MD_TEMPFAIL;
 }
 
@@ -279,7 +303,8 @@ exec(MdStore *s, const char *sql, const char *what)
 
 	if (rc != SQLITE_OK) {
 		g_free(s->error);
-		s->error = g_strdup_printf("%s: %s", what, msg ? msg : sqlite3_errstr(rc));
+		s->error = g_strdup_printf("%s: %s%s", what, msg ? msg : sqlite3_errstr(rc),
+		                           storage_hint(s));
 		sqlite3_free(msg);
 		return MD_TEMPFAIL;
 	}
@@ -304,6 +329,7 @@ store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *sta
 	}
 	s = g_new0(MdStore, 1);
 	s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, stmt_finalize);
+	s->dir = g_path_get_dirname(path);
 	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		*status_r = MD_TEMPFAIL;
@@ -334,6 +360,7 @@ store_close(MdStore *s)
 	g_hash_table_destroy(s->stmts);
 	sqlite3_close_v2(s->db);
 	g_free(s->error);
+	g_free(s->dir);
 	g_free(s);
 }
 
@@ -1220,6 +1247,25 @@ store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, id);
 	return run(s, st, "ticket eta");
+}
+
+MdStatus
+store_outbox_count_since(MdStore *s, gint64 ticket, const char *kind, gint64 since, int *count_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM outbox WHERE ticket_id = ? AND kind = ? "
+	                           "AND created >= ?");
+	gint64 n = 0;
+	gboolean found;
+	MdStatus r;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, since);
+	r = query_two_ints(s, st, "outbox count", &n, NULL, &found);
+	*count_r = (int)n;
+	return r;
 }
 
 MdStatus

@@ -154,6 +154,9 @@ MdStatus store_ticket_set_priority(MdStore *s, gint64 id, const char *priority, 
 MdStatus store_ticket_set_queue(MdStore *s, gint64 id, const char *queue, gint64 now);
 MdStatus store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 now);
 /* Whether the ticket has an event what with that new value (NULL matches NULL). */
+/* Outbox rows of kind for ticket queued at or after since. */
+MdStatus store_outbox_count_since(MdStore *s, gint64 ticket, const char *kind, gint64 since,
+                                  int *count_r);
 MdStatus store_event_exists(MdStore *s, gint64 ticket, const char *what, const char *new_value,
                             gboolean *yes_r);
 /* Lower-cased From addresses of agents' replies and notes on the ticket. */
