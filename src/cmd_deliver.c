@@ -105,7 +105,8 @@ kick_sender(const MdGlobal *g)
 int
 cmd_deliver(const MdGlobal *g, int argc, char **argv)
 {
-	char *sender = NULL, *recipient = NULL;
+	g_autofree char *sender = NULL;
+	g_autofree char *recipient = NULL;
 	GOptionEntry entries[] = {
 		{ "sender", 0, 0, G_OPTION_ARG_STRING, &sender, "envelope sender (${sender})", "ADDR" },
 		{ "recipient", 0, 0, G_OPTION_ARG_STRING, &recipient, "envelope recipient (${recipient})",
@@ -191,7 +192,5 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 		code = finish(MD_OK, NULL);
 	}
 	md_intake_result_clear(&res);
-	g_free(sender);
-	g_free(recipient);
 	return code;
 }
