@@ -300,8 +300,10 @@ domain_of(const char *addr)
 
 /*
  * The agent whose mail this is, or NULL: From is an agent's, the
- * recipient token verified for this very ticket as a reply or note
- * address, and (when required) our MTA saw a DKIM pass for their domain.
+ * recipient token verified for this very ticket as its agent or note
+ * address (which only mail to agents carries: the customer's reply
+ * address would let a customer pose as an agent), and (when required)
+ * our MTA saw a DKIM pass for their domain.
  * *spoofed_r: From is an agent's but the rest does not hold.
  */
 static const MdAgent *
@@ -314,7 +316,7 @@ agent_author(const MdConfig *cfg, const MdMessage *msg, MdThreadMatch match, con
 	if (a == NULL)
 		return NULL;
 	if (match == THREAD_BY_TOKEN &&
-	    (g_strcmp0(purpose, "reply") == 0 || g_strcmp0(purpose, "note") == 0) &&
+	    (g_strcmp0(purpose, OUTMAIL_AGENT_PURPOSE) == 0 || g_strcmp0(purpose, "note") == 0) &&
 	    (!cfg->require_dkim ||
 	     authres_dkim_pass(msg->auth_results, cfg->authserv_id, domain_of(a->address))))
 		return a;

@@ -76,7 +76,8 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		                                         t->status);
 		g_autofree char *priority_text =
 			i18n_text(cfg->templates, language, "priority", t->priority);
-		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id, NULL);
+		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id,
+		                                            for_agents ? OUTMAIL_AGENT_PURPOSE : NULL);
 
 		json_object_set_int_member(ticket, "id", t->id);
 		json_object_set_string_member(ticket, "tag", tag);
@@ -175,7 +176,11 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 
 	if (t != NULL) {
 		tag = subject_tag(cfg->subject_tag_prefix, t->id);
-		reply_addr = token_address(in->secret, support_addr, t->id, NULL);
+		/* agents answer to an address no customer ever sees: a customer
+		 * who forges an agent's From on their own ticket's reply
+		 * address is still only a customer */
+		reply_addr = token_address(in->secret, support_addr, t->id,
+		                           m->to_agents ? OUTMAIL_AGENT_PURPOSE : NULL);
 		bounce_addr = token_address(in->secret, support_addr, t->id, "bounce");
 		message_id = g_strdup_printf("t%" G_GINT64_FORMAT ".%.8s.%" G_GINT64_FORMAT "@%s",
 		                             t->id, rand_part, now, cfg->hostname);

@@ -58,6 +58,13 @@ JsonObject *outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue
 MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
                        const MdOutMail *m, gint64 now, char **withheld_r, char **error_r);
 
+/*
+ * The token purpose of the Reply-To of agent mail (support+N-agent-MAC@):
+ * with the note address, the only addresses through which mail counts as
+ * an agent's.  Customers' mail carries the plain reply address.
+ */
+#define OUTMAIL_AGENT_PURPOSE "agent"
+
 /* Every template maildesk renders (NULL-terminated); check-config tries them all. */
 extern const char *const outmail_templates[];
 

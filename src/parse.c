@@ -65,6 +65,8 @@
 #define PARSE_DEFAULT_MAX_PARTS 10000
 #define PARSE_REFS_MAX 1000
 #define PARSE_REFS_HEAD 100
+#define PARSE_MAX_HEADER_BYTES (4 * 1024 * 1024)
+#define PARSE_MAX_SUBJECT 4096
 
 static const char *const default_fallback_charsets[] = { "windows-1252", NULL };
 
@@ -460,6 +462,14 @@ fill_headers(ParseCtx *ctx, GMimeMessage *message)
 	msg->to_header = header_all_decoded(ctx, obj, "To");
 	msg->cc_header = header_all_decoded(ctx, obj, "Cc");
 	msg->subject = header_decoded(ctx, obj, "Subject");
+	/* it is copied into every mail about the ticket */
+	if (msg->subject != NULL && strlen(msg->subject) > PARSE_MAX_SUBJECT) {
+		const char *end = g_utf8_find_prev_char(msg->subject, msg->subject + PARSE_MAX_SUBJECT);
+		char *cut = g_strdup_printf("%.*s...", (int)(end - msg->subject), msg->subject);
+
+		g_free(msg->subject);
+		msg->subject = cut;
+	}
 
 	date = g_mime_message_get_date(message);
 	if (date != NULL) {
@@ -1104,6 +1114,58 @@ headers_offset(const guint8 *data, gsize len)
 	}
 }
 
+/* Where the body starts: past the first empty line, or len without one. */
+static gsize
+header_block_len(const guint8 *data, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (i + 1 < len && data[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && data[i + 1] == '\r' && data[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+/* More than limit lines that start with "--" (boundary delimiters)? */
+static gboolean
+too_many_delimiters(const guint8 *data, gsize len, gsize limit)
+{
+	gsize n = 0;
+
+	for (const guint8 *p = data, *end = data + len; p + 2 <= end;) {
+		const guint8 *nl;
+
+		if (p[0] == '-' && p[1] == '-' && ++n > limit)
+			return TRUE;
+		nl = memchr(p, '\n', (gsize)(end - p));
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return FALSE;
+}
+
+/*
+ * GMime builds the whole tree before maildesk can count anything, and
+ * holds every header line whole: a message of 200,000 tiny parts or a
+ * 20 MB Subject would cost hundreds of MB.  Such a message is parsed from
+ * the start of its headers only, its body not at all (the raw message is
+ * stored whole and the ticket flagged).  Returns the reason, or NULL when
+ * it can be parsed in full.
+ */
+static const char *
+too_costly(const guint8 *data, gsize len, gsize body_at, guint max_parts)
+{
+	if (body_at > PARSE_MAX_HEADER_BYTES)
+		return "headers too large";
+	if (too_many_delimiters(data + body_at, len - body_at, (gsize)max_parts * 2 + 16))
+		return "too many MIME parts";
+	return NULL;
+}
+
 MdMessage *
 parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 {
@@ -1114,6 +1176,8 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 	GMimeParser *parser;
 	GMimeMessage *message;
 	gsize skip;
+	const char *costly;
+	g_autofree guint8 *reduced = NULL;
 
 	ctx.msg = msg;
 	ctx.max_depth = opts != NULL && opts->max_depth > 0 ? opts->max_depth : PARSE_DEFAULT_MAX_DEPTH;
@@ -1136,6 +1200,22 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 		return msg;
 	}
 
+	data += skip;
+	len -= skip;
+	costly = too_costly(data, len, header_block_len(data, len), ctx.max_parts);
+	if (costly != NULL) {
+		gsize keep = MIN(header_block_len(data, len), PARSE_MAX_HEADER_BYTES);
+		const guint8 *nl = keep > 0 ? memrchr(data, '\n', keep) : NULL;
+
+		keep = nl != NULL ? (gsize)(nl - data) + 1 : 0;
+		reduced = g_malloc(keep + 1);
+		memcpy(reduced, data, keep);
+		reduced[keep] = '\n';
+		data = reduced;
+		len = keep + 1;
+		msg->parse_error = g_strdup(costly);
+	}
+
 	parse_init();
 	ctx.popts = options_with_charsets(NULL, ctx.fallbacks);
 	g_mime_parser_options_set_warning_callback(ctx.popts, warning_cb, &ctx);
@@ -1143,7 +1223,7 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 
 	/* A GByteArray over the caller's bytes, never freed or written by
 	 * the stream (owner FALSE): no copy of the message is made. */
-	array = g_byte_array_new_take((guint8 *)(data + skip), len - skip);
+	array = g_byte_array_new_take((guint8 *)data, len);
 	stream = g_mime_stream_mem_new_with_byte_array(array);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 	parser = g_mime_parser_new_with_stream(stream);
@@ -1155,7 +1235,7 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 		msg->parse_failed = TRUE;
 		msg->parse_error = g_strdup("not a mail message");
 		g_free(msg->text);
-		msg->text = text_undeclared(&ctx, data + skip, len - skip);
+		msg->text = text_undeclared(&ctx, data, len);
 		normalize_newlines(msg->text);
 	} else {
 		if (!has_headers(message)) {

@@ -215,7 +215,7 @@ def test_flow():
         eq("assignee stored", s.one("SELECT assignee FROM tickets WHERE id=1"), "alice@example.com")
         result("Printer on fire" in note.h("Subject") and "[#1]" in note.h("Subject"),
                "agent mail subject has the tag and the subject")
-        result(note.h("Reply-To", ).startswith("support+1-"), "agent mail Reply-To is the signed ticket address")
+        result(note.h("Reply-To").startswith("support+1-agent-"), "agent mail Reply-To is the ticket's agent address")
         result("support+1-note-" in note.text, "agent mail shows the note address")
         result("My printer is on fire." in note.text, "agent mail carries the customer's text")
         result("(UTC+02:00)" in note.text, "the ETA is in the agent's time zone (Riga in winter)")
@@ -385,7 +385,10 @@ def test_flow():
         t2_addr = email.message_from_bytes(t2_reply[0][1], policy=email.policy.default)["Reply-To"].addresses[0].addr_spec
         other_mac = "support+1-" + t2_addr.split("-", 1)[1]  # ticket 2's mac on ticket 1
         n_tickets = s.one("SELECT count(*) FROM tickets")
-        for where, rcpt, extra in [("no token", "support@example.com", {"In-Reply-To": cust_msgid}),
+        ack1 = s.sql("SELECT raw FROM outbox WHERE kind='ack' AND ticket_id=1")[0][0]
+        cust_addr = email.message_from_bytes(ack1, policy=email.policy.default)["Reply-To"].addresses[0].addr_spec
+        for where, rcpt, extra in [("the customer's own reply address", cust_addr, {}),
+                                   ("no token", "support@example.com", {"In-Reply-To": cust_msgid}),
                                    ("a wrong mac", wrong_mac, {"In-Reply-To": cust_msgid}),
                                    ("another ticket's mac", other_mac, {"In-Reply-To": cust_msgid})]:
             marker = f"SPOOF-{len(NOTE_MARKERS)}"
