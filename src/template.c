@@ -575,7 +575,10 @@ template_render_string(const char *text, const char *origin, JsonObject *context
 			break;
 		h = g_new0(MdHeader, 1);
 		h->name = g_steal_pointer(&name);
-		h->value = g_strstrip(value);
+		/* the template's own text too: a lone CR in it would end the
+		 * header line wherever the value goes */
+		h->value = g_strstrip(template_header_escape(value));
+		g_free(value);
 		g_ptr_array_add(r->headers, h);
 	}
 	if (ps.error != NULL) {

@@ -1,7 +1,10 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: installs the dependencies, builds
 # twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer),
-# runs `make check` in both, and ends with one line "N passed, N failed".
+# runs `make check` in both and the corpus under valgrind memcheck in the
+# plain one, then fuzzes each libFuzzer harness for
+# MAILDESK_FUZZ_SECONDS (default 60) in a third, clang build whose `make
+# check` is tests/fuzz/run.sh, and ends with one line "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -21,13 +24,26 @@ run_build() {
 	return $rc
 }
 run_build build/plain || status=1
+# the corpus under valgrind memcheck, in the plain build (counted below)
+if ! (cd build/plain && make -s check TESTS=tests/valgrind/corpus.sh >/dev/null 2>&1); then
+	status=1
+	grep '^not ok' build/plain/tests/valgrind/corpus.sh.log | head -20
+fi
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_build build/sanitizers --enable-sanitizers || status=1
+# last, so a crasher found there never hides the other builds' results
+if ! run_build build/fuzz CC=clang --enable-fuzzer; then
+	status=1
+	# what broke, and where the input went (or its base64, for CI)
+	grep -E '^# (fuzz: |SUMMARY|saved|  replay|base64)' build/fuzz/tests/fuzz/run.sh.log 2>/dev/null
+fi
 
 passed=$(cat build/plain/tests/*/*.trs build/plain/tests/*.trs build/sanitizers/tests/*/*.trs \
-	build/sanitizers/tests/*.trs 2>/dev/null | grep -c '^:test-result: PASS')
+	build/sanitizers/tests/*.trs build/fuzz/tests/*/*.trs build/fuzz/tests/*.trs 2>/dev/null |
+	grep -c '^:test-result: PASS')
 failed=$(cat build/plain/tests/*/*.trs build/plain/tests/*.trs build/sanitizers/tests/*/*.trs \
-	build/sanitizers/tests/*.trs 2>/dev/null | grep -cE '^:test-result: (FAIL|ERROR|XPASS)')
+	build/sanitizers/tests/*.trs build/fuzz/tests/*/*.trs build/fuzz/tests/*.trs 2>/dev/null |
+	grep -cE '^:test-result: (FAIL|ERROR|XPASS)')
 [ "$status" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
