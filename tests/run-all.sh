@@ -1,8 +1,7 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: installs the dependencies, builds
 # twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer),
-# runs `make check` in both and the corpus under valgrind memcheck in the
-# plain one, then fuzzes each libFuzzer harness for
+# runs `make check` in both, then fuzzes each libFuzzer harness for
 # MAILDESK_FUZZ_SECONDS (default 60) in a third, clang build whose `make
 # check` is tests/fuzz/run.sh, and ends with one line "N passed, N failed".
 set -u
@@ -24,11 +23,6 @@ run_build() {
 	return $rc
 }
 run_build build/plain || status=1
-# the corpus under valgrind memcheck, in the plain build (counted below)
-if ! (cd build/plain && make -s check TESTS=tests/valgrind/corpus.sh >/dev/null 2>&1); then
-	status=1
-	grep '^not ok' build/plain/tests/valgrind/corpus.sh.log | head -20
-fi
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_build build/sanitizers --enable-sanitizers || status=1
 # last, so a crasher found there never hides the other builds' results

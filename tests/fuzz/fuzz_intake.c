@@ -203,7 +203,9 @@ init(void)
 	g_bytes_unref(secret);
 
 	recipients[0] = g_strdup("support@example.com");
-	recipients[1] = token_address(fuzz_secret(), "support@example.com", 1, NULL);
+	/* the agent address, which only agent mail carries; the customer's
+	 * reply address comes in through the seeds' To with no envelope */
+	recipients[1] = token_address(fuzz_secret(), "support@example.com", 1, "agent");
 	recipients[2] = token_address(fuzz_secret(), "support@example.com", 1, "note");
 	recipients[3] = NULL;
 	open_store();
