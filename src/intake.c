@@ -396,7 +396,7 @@ answer_status_request(MdIntake *in, const Incoming *inc, MdIntakeResult *res)
 	g_autofree char *withheld = NULL;
 	const MdQueue *q = pick_queue(cfg, msg, inc->env->recipient);
 	const char *lang = NULL;
-	JsonArray *list = json_array_new();
+	JsonArray *list;
 	MdOutMail m = { 0 };
 	guint reasons;
 	int count = 0;
@@ -407,34 +407,29 @@ answer_status_request(MdIntake *in, const Incoming *inc, MdIntakeResult *res)
 	res->action = "status-request";
 	if ((st = store_request_insert(in->store, "status", to, msg->message_id, inc->now,
 	                               inc->env->sender, inc->env->recipient, inc->sha, inc->raw,
-	                               inc->len, &row)) != MD_OK) {
-		json_array_unref(list);
+	                               inc->len, &row)) != MD_OK)
 		return st;
-	}
 	res->message_row = row;
 	/* only ever to the From address: a Reply-To could steal the list */
 	reasons = guard_check(msg, inc->env->sender, inc->own);
-	if (reasons == 0 && (st = store_autoreply_count(in->store, to, inc->now - 3600, &count)) != MD_OK) {
-		json_array_unref(list);
+	if (reasons == 0 &&
+	    (st = store_autoreply_count(in->store, to, inc->now - 3600, &count)) != MD_OK)
 		return st;
-	}
 	if (reasons == 0 && count >= cfg->autoreply_per_hour)
 		reasons = GUARD_RATE;
 	if (reasons != 0) {
 		res->ack_withheld = guard_describe(reasons);
-		json_array_unref(list);
 		return MD_OK;
 	}
-	if ((st = store_customer_open_tickets(in->store, to, tickets)) != MD_OK) {
-		json_array_unref(list);
+	if ((st = store_customer_open_tickets(in->store, to, tickets)) != MD_OK)
 		return st;
-	}
 	if (tickets->len > 0)
 		lang = g_array_index(tickets, MdTicket, 0).language;
 	if (lang == NULL)
 		lang = lang_detect(msg->content_language, msg->subject, msg->text);
 	if (lang == NULL)
 		lang = q->language ? q->language : cfg->default_language;
+	list = json_array_new();
 	for (guint i = 0; i < tickets->len; i++) {
 		const MdTicket *t = &g_array_index(tickets, MdTicket, i);
 		JsonObject *o = json_object_new();

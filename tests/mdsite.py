@@ -4,6 +4,16 @@ import subprocess
 import tempfile
 
 
+def stored_bytes(raw):
+    """What maildesk stores of a message: the input less a leading mbox
+    "From " line."""
+    if raw.startswith(b"From "):
+        nl = raw.find(b"\n")
+        if nl >= 0:
+            return raw[nl + 1:]
+    return raw
+
+
 def make_site(binary, srcdir, prefix, autoreply_per_hour, extra=""):
     """Creates config, secret and database in a new temporary directory;
     extra is appended to the config (agents, say).

@@ -17,7 +17,7 @@ WRAP = shlex.split(os.environ.get("MAILDESK_WRAP", ""))
 SRC = os.environ["MAILDESK_SRCDIR"]
 CORPUS = os.environ.get("MAILDESK_CORPUS", os.path.join(SRC, "..", "shared", "corpus"))
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import make_site, stored_bytes  # noqa: E402
 from tap import done, result  # noqa: E402
 
 AGENTS = "".join(f"[agent a{i}]\naddress = a{i}@staff.example.com\nqueues = support\n"
@@ -35,15 +35,6 @@ def unescape(v):
             out.append(v[i])
             i += 1
     return "".join(out)
-
-
-def stored_bytes(raw):
-    """What maildesk stores: the message without an mbox From_ line."""
-    if raw.startswith(b"From "):
-        nl = raw.find(b"\n")
-        if nl >= 0:
-            return raw[nl + 1:]
-    return raw
 
 
 def main():

@@ -35,7 +35,7 @@ import tempfile
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import make_site, stored_bytes  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 SCALE = float(os.environ.get("MAILDESK_HOSTILE_SCALE", "1"))
@@ -62,15 +62,6 @@ PWN = f"maildesk-hostile-pwn-{os.getpid()}"
 
 def scaled(n, least, scale=None):
     return max(least, int(n * (SCALE if scale is None else scale)))
-
-
-def strip_from_line(raw):
-    """What maildesk stores: the input less a leading mbox "From " line."""
-    if raw.startswith(b"From "):
-        nl = raw.find(b"\n")
-        if nl >= 0:
-            return raw[nl + 1:]
-    return raw
 
 
 def mail(headers, body=b"", eol=b"\n"):
@@ -166,7 +157,7 @@ def rc_text(rc):
 def check_delivery(site, name, raw, want=0, recipient=RCPT):
     """The checks every hostile delivery must pass.  Returns the stored
     messages row (id, ticket_id, parse_error, kind) or None."""
-    stored = strip_from_line(raw)
+    stored = stored_bytes(raw)
     sha = hashlib.sha256(stored).hexdigest()
     had = site.one("SELECT count(*) FROM messages WHERE sha256 = ?", sha)
     before = site.one("SELECT count(*) FROM messages WHERE direction = 'in'")

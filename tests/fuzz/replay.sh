@@ -7,15 +7,7 @@
 # files it takes, and one per regression input.
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${MAILDESK_SRCDIR:-$(cd "$here/../.." && pwd)}
-if [ -n "${MAILDESK_BIN:-}" ]; then
-	builddir=$(dirname "$MAILDESK_BIN")
-else
-	builddir=$PWD
-fi
-builddir=${MAILDESK_BUILDDIR:-$builddir}
-corpus=${MAILDESK_CORPUS:-$srcdir/../shared/corpus}
+. "$(cd "$(dirname "$0")" && pwd)/paths.sh"
 names="intake token template agentcmd quote"
 
 log=$(mktemp "${TMPDIR:-/tmp}/maildesk-replay-XXXXXX") || { echo "Bail out! no temporary file"; exit 1; }

@@ -17,16 +17,7 @@
 # directory instead of a temporary one (a later run starts from them).
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${MAILDESK_SRCDIR:-$(cd "$here/../.." && pwd)}
-# make check runs us from the top build directory, beside MAILDESK_BIN
-if [ -n "${MAILDESK_BIN:-}" ]; then
-	builddir=$(dirname "$MAILDESK_BIN")
-else
-	builddir=$PWD
-fi
-builddir=${MAILDESK_BUILDDIR:-$builddir}
-corpus=${MAILDESK_CORPUS:-$srcdir/../shared/corpus}
+. "$(cd "$(dirname "$0")" && pwd)/paths.sh"
 seconds=${MAILDESK_FUZZ_SECONDS:-60}
 names=${MAILDESK_FUZZ_NAMES:-intake token template agentcmd quote}
 
