@@ -440,7 +440,7 @@ answer_status_request(MdIntake *in, const Incoming *inc, MdIntakeResult *res)
 		json_object_set_string_member(o, "tag", tag);
 		json_object_set_string_member(o, "subject", t->subject);
 		json_object_set_string_member(o, "status_text", words);
-		if (t->eta > 0) {
+		if (t->eta > 0 && outmail_eta_shown(t->status, FALSE)) {
 			g_autofree char *eta = datefmt_long(t->eta, msg->has_date ? msg->date_tz_minutes
 			                                                          : t->tz_minutes, lang);
 

@@ -42,8 +42,8 @@ set_opt_string(JsonObject *o, const char *name, const char *value)
  * A promise about a finished ticket would only confuse; and while we wait
  * for the customer the clock is theirs, so they are promised nothing.
  */
-static gboolean
-eta_stands(const char *status, gboolean for_agents)
+gboolean
+outmail_eta_shown(const char *status, gboolean for_agents)
 {
 	if (strcmp(status, "solved") == 0 || strcmp(status, "closed") == 0)
 		return FALSE;
@@ -87,7 +87,7 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		json_object_set_string_member(ticket, "priority", t->priority);
 		json_object_set_string_member(ticket, "priority_text", priority_text);
 		json_object_set_string_member(ticket, "queue", t->queue);
-		if (t->eta > 0 && eta_stands(t->status, for_agents)) {
+		if (t->eta > 0 && outmail_eta_shown(t->status, for_agents)) {
 			g_autofree char *eta = datefmt_long(t->eta, tz_minutes, language);
 
 			json_object_set_string_member(ticket, "eta", eta);

@@ -65,6 +65,12 @@ MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
  */
 #define OUTMAIL_AGENT_PURPOSE "agent"
 
+/*
+ * Whether a ticket's ETA is stated in mail: never once it is solved or
+ * closed, and to the customer not while it waits for them (pending).
+ */
+gboolean outmail_eta_shown(const char *status, gboolean for_agents);
+
 /* Every template maildesk renders (NULL-terminated); check-config tries them all. */
 extern const char *const outmail_templates[];
 

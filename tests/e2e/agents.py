@@ -417,6 +417,11 @@ def test_flow():
         eq("queue moved", s.one("SELECT queue FROM tickets WHERE id=1"), "billing")
 
         # ---- "status" from a customer ----
+        # ticket 2 waits for the customer: its ETA is not promised
+        a2 = s.sql("SELECT rcpts, raw FROM outbox WHERE kind='agent-assigned' AND ticket_id=2")[0]
+        a2_rt = email.message_from_bytes(a2[1], policy=email.policy.default)["Reply-To"].addresses[0].addr_spec
+        s.deliver(agent_mail(a2[0], a2_rt, "#status pending"), a2_rt)
+        s.new_mail()
         n_tickets = s.one("SELECT count(*) FROM tickets")
         st = customer_mail("status", "")
         st.set_content("status\n")
@@ -425,6 +430,10 @@ def test_flow():
         lst = only(mails, "status-list", "jane@customer.test")
         result(lst is not None and "[#1]" in lst.text and "[#2]" in lst.text, "the status answer lists both tickets")
         result(lst is not None and "Printer on fire" in lst.text, "with their subjects")
+        if lst is not None:
+            t1_part, t2_part = lst.text.split("[#1]")[1].split("[#2]")
+            result("Expected resolution" in t1_part and "Expected resolution" not in t2_part.split("\n\n")[0],
+                   "an open ticket's ETA is listed, a pending one's is not")
         eq("no new ticket for a status question", s.one("SELECT count(*) FROM tickets"), n_tickets)
         eq("the question is kept", s.one("SELECT count(*) FROM requests WHERE kind='status'"), 1)
         eq("delivered twice: still one", (s.deliver(st, "support@example.com"), s.one("SELECT count(*) FROM requests")), (0, 1))
