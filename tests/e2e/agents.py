@@ -421,7 +421,11 @@ def test_flow():
         a2 = s.sql("SELECT rcpts, raw FROM outbox WHERE kind='agent-assigned' AND ticket_id=2")[0]
         a2_rt = email.message_from_bytes(a2[1], policy=email.policy.default)["Reply-To"].addresses[0].addr_spec
         s.deliver(agent_mail(a2[0], a2_rt, "#status pending"), a2_rt)
-        s.new_mail()
+        mails = s.new_mail()
+        eq("pending without a reply: the customer gets the pending notice",
+           [(x.kind, x.rcpts) for x in mails], [("notice", ["jane@customer.test"])])
+        result(mails and "[#2]" in mails[0].h("Subject") and "Expected resolution" not in mails[0].text,
+               "the pending notice is about ticket 2 and promises no ETA")
         n_tickets = s.one("SELECT count(*) FROM tickets")
         st = customer_mail("status", "")
         st.set_content("status\n")
