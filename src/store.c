@@ -203,6 +203,32 @@ static const char *const migrations[] = {
 	"  sha256 TEXT NOT NULL UNIQUE,"
 	"  size INTEGER NOT NULL,"
 	"  raw BLOB NOT NULL);",
+
+	/*
+	 * 2 -> 3: the SLA clock (tick.c).  paused is the business minutes the
+	 * ticket spent pending on the customer, by which its resolution target
+	 * moves; sla_marks records what tick has done, keyed by the instant it
+	 * was due, so a rerun does nothing twice and a moved target is new.
+	 */
+	"ALTER TABLE tickets ADD COLUMN first_response_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN pending_since INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE sla_marks ("
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  what TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (ticket_id, what, due));"
+	/* the customer's satisfaction vote: the latest counts */
+	"CREATE TABLE csat ("
+	"  ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),"
+	"  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),"
+	"  comment TEXT,"
+	"  from_addr TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  votes INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX tickets_created ON tickets(created);"
+	"CREATE INDEX events_what ON events(what, at);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -627,7 +653,8 @@ store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r)
 static const char ticket_columns[] =
 	"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name, t.assignee,"
 	" t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated, t.solved_at,"
-	" t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual"
+	" t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual, t.first_response_at,"
+	" t.pending_since, t.paused"
 	" FROM tickets t JOIN customers c ON c.id = t.customer_id ";
 
 static void
@@ -652,6 +679,9 @@ ticket_from_row(sqlite3_stmt *st, MdTicket *t)
 	t->linked_ticket = sqlite3_column_int64(st, 16);
 	t->needs_attention = sqlite3_column_int(st, 17) != 0;
 	t->eta_manual = sqlite3_column_int(st, 18) != 0;
+	t->first_response_at = sqlite3_column_int64(st, 19);
+	t->pending_since = sqlite3_column_int64(st, 20);
+	t->paused = sqlite3_column_int64(st, 21);
 }
 
 MdStatus
@@ -777,6 +807,8 @@ MdStatus
 store_ticket_set_status(MdStore *s, gint64 id, const char *status, gint64 now)
 {
 	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET status = ?1, updated = ?2, "
+	                           "pending_since = CASE WHEN ?1 = 'pending' "
+	                           "THEN coalesce(pending_since, ?2) END, "
 	                           "solved_at = CASE WHEN ?1 = 'solved' THEN ?2 ELSE solved_at END, "
 	                           "closed_at = CASE WHEN ?1 = 'closed' THEN ?2 "
 	                           "WHEN ?1 IN ('new','open') THEN NULL ELSE closed_at END "
@@ -1247,6 +1279,111 @@ store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, id);
 	return run(s, st, "ticket eta");
+}
+
+MdStatus
+store_ticket_add_paused(MdStore *s, gint64 id, gint64 minutes)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET paused = paused + ? WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, minutes);
+	sqlite3_bind_int64(st, 2, id);
+	return run(s, st, "ticket pause");
+}
+
+MdStatus
+store_ticket_first_response(MdStore *s, gint64 id, gint64 at)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET first_response_at = ? "
+	                           "WHERE id = ? AND first_response_at IS NULL");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_int64(st, 2, id);
+	return run(s, st, "first response");
+}
+
+MdStatus
+store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 at,
+               gboolean *new_r)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT OR IGNORE INTO sla_marks (ticket_id, what, due, at) "
+	                           "VALUES (?, ?, ?, ?)");
+	MdStatus r;
+
+	*new_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, what);
+	sqlite3_bind_int64(st, 3, due);
+	sqlite3_bind_int64(st, 4, at);
+	if ((r = run(s, st, "sla mark")) == MD_OK)
+		*new_r = sqlite3_changes(s->db) > 0;
+	return r;
+}
+
+MdStatus
+store_sla_marked(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM sla_marks WHERE ticket_id = ? AND what = ? LIMIT 1");
+
+	*yes_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, what);
+	return query_two_ints(s, st, "sla marked", NULL, NULL, yes_r);
+}
+
+MdStatus
+store_tickets_to_tick(MdStore *s, GArray *ids_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id FROM tickets "
+	                           "WHERE status IN ('new','open','pending','on-hold','solved') "
+	                           "ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(ids_r, id);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "tickets to tick");
+}
+
+MdStatus
+store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment, const char *from_addr,
+                gint64 at, int *old_score_r)
+{
+	sqlite3_stmt *old = stmt(s, "SELECT score FROM csat WHERE ticket_id = ?");
+	sqlite3_stmt *st = stmt(s, "INSERT INTO csat (ticket_id, score, comment, from_addr, at) "
+	                           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ticket_id) DO UPDATE "
+	                           "SET score = ?2, comment = coalesce(?3, comment), from_addr = ?4,"
+	                           " at = ?5, votes = votes + 1");
+	gint64 prev = 0;
+	gboolean found;
+	MdStatus r;
+
+	*old_score_r = 0;
+	if (old == NULL || st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(old, 1, ticket);
+	if ((r = query_two_ints(s, old, "csat score", &prev, NULL, &found)) != MD_OK)
+		return r;
+	*old_score_r = (int)prev;
+	sqlite3_bind_int64(st, 1, ticket);
+	sqlite3_bind_int(st, 2, score);
+	bind_text(st, 3, comment);
+	bind_text(st, 4, from_addr);
+	sqlite3_bind_int64(st, 5, at);
+	return run(s, st, "csat vote");
 }
 
 MdStatus

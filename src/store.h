@@ -17,7 +17,7 @@
 
 #include "status.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct MdStore MdStore;
 
@@ -38,6 +38,9 @@ typedef struct {
 	gint64 linked_ticket;
 	gboolean needs_attention;
 	gboolean eta_manual; /* eta set by an agent's #eta, not computed */
+	gint64 first_response_at; /* first agent reply to the customer, 0: none yet */
+	gint64 pending_since;     /* pending on the customer since, 0: not pending */
+	gint64 paused;            /* business minutes spent pending, by which targets move */
 } MdTicket;
 
 void md_ticket_clear(MdTicket *t);
@@ -173,6 +176,21 @@ MdStatus store_request_insert(MdStore *s, const char *kind, const char *from_add
                               const char *message_id, gint64 received, const char *env_sender,
                               const char *env_recipient, const char *sha256, const guint8 *raw,
                               gsize raw_len, gint64 *row_r);
+
+/* The SLA clock (tick.c) */
+MdStatus store_ticket_add_paused(MdStore *s, gint64 id, gint64 minutes);
+/* Records the first agent reply to the customer; later ones change nothing. */
+MdStatus store_ticket_first_response(MdStore *s, gint64 id, gint64 at);
+/* Records that tick did what for the target due; *new_r FALSE when it had already. */
+MdStatus store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 at,
+                        gboolean *new_r);
+/* Whether tick ever did what on the ticket, whatever was due. */
+MdStatus store_sla_marked(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r);
+/* Tickets a clock may still act on: every one not closed (gint64 ids). */
+MdStatus store_tickets_to_tick(MdStore *s, GArray *ids_r);
+/* Records a satisfaction vote (the latest counts); *old_score_r 0 for the first. */
+MdStatus store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment,
+                         const char *from_addr, gint64 at, int *old_score_r);
 
 /* Admin */
 MdStatus store_ticket_list(MdStore *s, const char *status, GArray *tickets_r); /* MdTicket */
