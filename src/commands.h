@@ -24,6 +24,7 @@ int cmd_deliver(const MdGlobal *g, int argc, char **argv);
 int cmd_send(const MdGlobal *g, int argc, char **argv);
 int cmd_ticket(const MdGlobal *g, int argc, char **argv);
 int cmd_agent(const MdGlobal *g, int argc, char **argv);
+int cmd_tick(const MdGlobal *g, int argc, char **argv);
 int cmd_check_config(const MdGlobal *g, int argc, char **argv);
 
 /*
@@ -41,5 +42,11 @@ MdStore *commands_open_store(const MdConfig *cfg, gboolean quiet, MdStatus *stat
  * (to stderr, or only to the log when quiet). */
 gboolean commands_parse_options(const char *usage, GOptionEntry *entries, gboolean quiet, int *argc,
                                 char ***argv);
+
+/*
+ * Starts `maildesk -c CONFIG send --once --if-idle` fully detached, so the
+ * caller (an MTA waiting on deliver's output) does not wait for it.
+ */
+void commands_kick_sender(const MdGlobal *g);
 
 #endif

@@ -27,7 +27,10 @@ static const char *const known_limits_keys[] = {
 	"autoreply_per_hour", "ticket_mails_per_hour", "max_message_size", "max_mime_depth",
 	"max_parts", NULL
 };
-static const char *const known_sla_keys[] = { "default_resolution", NULL };
+static const char *const known_sla_keys[] = {
+	"default_resolution", "warn_at", "slip_extension", "pending_reminder", "pending_close", "csat",
+	NULL
+};
 static const char *const known_smtp_keys[] = {
 	"url", "starttls", "username", "password_file", "helo", "timeout", "verify_tls",
 	"retry_base", "retry_max", "give_up_after", NULL
@@ -611,6 +614,16 @@ conf_load(const char *path, GPtrArray *problems_r)
 	cfg->max_parts = (guint)get_int(&ld, kf, "limits", "max_parts", 10000, 1, 10000000);
 	check_known_keys(&ld, kf, "sla", known_sla_keys);
 	cfg->default_resolution = get_duration(&ld, kf, "sla", "default_resolution", 2 * 86400);
+	cfg->warn_at = (int)get_int(&ld, kf, "sla", "warn_at", 75, 0, 99);
+	cfg->slip_extension = get_duration(&ld, kf, "sla", "slip_extension", 4 * 3600);
+	cfg->pending_reminder = get_duration(&ld, kf, "sla", "pending_reminder", 3 * 86400);
+	cfg->pending_close = get_duration(&ld, kf, "sla", "pending_close", 7 * 86400);
+	cfg->csat = get_bool(&ld, kf, "sla", "csat", TRUE);
+	if (cfg->slip_extension < 60)
+		problem(&ld, "sla", "slip_extension", "must be at least a minute");
+	if (cfg->pending_close > 0 && cfg->pending_reminder >= cfg->pending_close)
+		problem(&ld, "sla", "pending_reminder",
+		        "must come before pending_close (or set it to 0 for no reminder)");
 	load_smtp(&ld, kf, cfg);
 	load_calendars(&ld, kf, cfg);
 	load_queues_and_agents(&ld, kf, cfg);

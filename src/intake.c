@@ -12,6 +12,7 @@
 #include "agentmail.h"
 #include "authres.h"
 #include "clock.h"
+#include "csat.h"
 #include "datefmt.h"
 #include "dispatch.h"
 #include "guard.h"
@@ -25,6 +26,7 @@
 #include "quote.h"
 #include "request.h"
 #include "sla.h"
+#include "slaclock.h"
 #include "subject.h"
 #include "thread.h"
 #include "token.h"
@@ -384,6 +386,61 @@ take_delivery_report(MdIntake *in, const Incoming *inc, MdTicket *ticket, MdInta
 	return failed->len > 0 ? store_ticket_flag(in->store, ticket->id) : MD_OK;
 }
 
+/*
+ * A click on a satisfaction link: mail to the ticket's signed csatN
+ * address (tick.c asks once a ticket is solved).  The latest vote counts
+ * and the words written with it are its comment; the ticket's status is
+ * left alone.  Only a person's first vote is thanked, so an autoresponder
+ * answering the thanks cannot keep a loop going, and machine-written mail
+ * is kept without counting as a vote.
+ */
+static MdStatus
+take_vote(MdIntake *in, const Incoming *inc, MdTicket *ticket, int score, MdIntakeResult *res)
+{
+	Placement at = { ticket->id, "customer", "customer" };
+	g_autofree char *comment = quote_strip(inc->msg->text);
+	g_autofree char *value = g_strdup_printf("%d", score);
+	g_autofree char *old_value = NULL;
+	g_autofree char *withheld = NULL;
+	guint reasons = guard_check(inc->msg, inc->env->sender, inc->own);
+	int old = 0;
+	MdStatus st;
+
+	res->action = "csat-vote";
+	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at,
+	                         inc->now, &res->message_row)) != MD_OK)
+		return st;
+	if ((reasons & GUARD_AUTOMATIC) != 0) {
+		res->ack_withheld = guard_describe(reasons);
+		return store_event_add(in->store, ticket->id, inc->now, "maildesk", "csat-ignored",
+		                       NULL, res->ack_withheld);
+	}
+	g_strstrip(comment);
+	if ((st = store_csat_vote(in->store, ticket->id, score, *comment ? comment : NULL,
+	                          inc->sender, inc->now, &old)) != MD_OK)
+		return st;
+	old_value = old > 0 ? g_strdup_printf("%d", old) : NULL;
+	if ((st = store_event_add(in->store, ticket->id, inc->now,
+	                          inc->sender ? inc->sender : "customer", "csat", old_value,
+	                          value)) != MD_OK)
+		return st;
+	if (old > 0 || reasons != 0) {
+		res->ack_withheld = old > 0 ? g_strdup("repeated vote") : guard_describe(reasons);
+		return MD_OK;
+	}
+	{
+		g_autoptr(JsonObject) extra = json_object_new();
+		JsonObject *csat = json_object_new();
+
+		json_object_set_int_member(csat, "score", score);
+		json_object_set_object_member(extra, "csat", csat);
+		st = notify_customer_with(in, ticket, "csat-thanks", NULL, NULL, NULL, extra,
+		                          inc->now, &withheld, &res->error);
+	}
+	res->ack_queued = st == MD_OK && withheld == NULL;
+	return st;
+}
+
 /* "status" to a support address: the sender's open tickets, no new ticket. */
 static MdStatus
 answer_status_request(MdIntake *in, const Incoming *inc, MdIntakeResult *res)
@@ -566,6 +623,12 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		md_ticket_clear(&ticket);
 		return st;
 	}
+	if (match == THREAD_BY_TOKEN && csat_score(purpose) > 0) {
+		res->ticket = ticket.id;
+		st = take_vote(in, &inc, &ticket, csat_score(purpose), res);
+		md_ticket_clear(&ticket);
+		return st;
+	}
 	author = agent_author(cfg, msg, match, purpose, &spoofed);
 	if (author != NULL && ticket_id > 0) {
 		res->ticket = ticket.id;
@@ -588,14 +651,9 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 			res->action = "new-linked";
 		} else {
 			res->action = action == THREAD_REOPEN ? "reopen" : "append";
-			if (strcmp(next, ticket.status) != 0) {
-				if ((st = store_ticket_set_status(store, ticket.id, next, now)) != MD_OK ||
-				    (st = store_event_add(store, ticket.id, now, sender ? sender : "customer",
-				                          "status", ticket.status, next)) != MD_OK)
-					goto out;
-				g_free(ticket.status);
-				ticket.status = g_strdup(next);
-			}
+			if ((st = slaclock_set_status(in, &ticket, next, sender ? sender : "customer",
+			                              now)) != MD_OK)
+				goto out;
 			if ((st = store_ticket_touch(store, ticket.id,
 			                             msg->has_date ? msg->date_tz_minutes : ticket.tz_minutes,
 			                             now)) != MD_OK)

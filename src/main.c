@@ -24,6 +24,7 @@ static const struct {
 	{ "send", cmd_send, "drain the outbox over SMTP" },
 	{ "ticket", cmd_ticket, "list or show tickets" },
 	{ "agent", cmd_agent, "list agents with their load" },
+	{ "tick", cmd_tick, "run the SLA clock: warnings, escalations, reminders, surveys" },
 	{ "check-config", cmd_check_config, "validate the configuration" },
 };
 

@@ -101,22 +101,48 @@ set_person(JsonObject *ctx, const char *member, const char *name, const char *ad
 	json_object_set_object_member(ctx, member, o);
 }
 
+/* Copies extra's members (may be NULL) into ctx. */
+static void
+add_members(JsonObject *ctx, JsonObject *extra)
+{
+	g_autoptr(GList) names = extra != NULL ? json_object_get_members(extra) : NULL;
+
+	for (GList *l = names; l != NULL; l = l->next)
+		json_object_set_member(ctx, l->data, json_object_dup_member(extra, l->data));
+}
+
+int
+notify_agent_offset(const MdAgent *agent, gint64 at)
+{
+	GTimeZone *tz = agent->timezone;
+
+	if (tz == NULL)
+		return 0;
+	return (int)(g_time_zone_get_offset(tz, g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL,
+	                                                                  at)) / 60);
+}
+
 MdStatus
 notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agent, const char *template,
              const MdPassedOn *what, GPtrArray *reasons, gint64 now, char **error_r)
 {
+	return notify_agent_with(in, t, agent, template, what, reasons, NULL, now, error_r);
+}
+
+MdStatus
+notify_agent_with(const MdIntake *in, const MdTicket *t, const MdAgent *agent,
+                  const char *template, const MdPassedOn *what, GPtrArray *reasons,
+                  JsonObject *extra, gint64 now, char **error_r)
+{
 	const MdQueue *q = notify_ticket_queue(in->cfg, t);
 	const char *lang = notify_agent_language(in->cfg, agent, q);
 	/* the ETA in the agent's own time, as it is at that instant */
-	int tz_minutes = agent->timezone == NULL ? 0 :
-		(int)(g_time_zone_get_offset(agent->timezone,
-		                             g_time_zone_find_interval(agent->timezone,
-		                                                       G_TIME_TYPE_UNIVERSAL,
-		                                                       t->eta > 0 ? t->eta : now)) / 60);
+	int tz_minutes = notify_agent_offset(agent, t->eta > 0 ? t->eta : now);
 	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, lang, tz_minutes, TRUE);
 	g_autofree char *withheld = NULL;
 	MdOutMail m = { 0 };
 
+	add_members(ctx, extra);
 	set_person(ctx, "agent", agent->display_name, agent->address);
 	if (what != NULL) {
 		set_person(ctx, "author", what->name, what->address);
@@ -168,6 +194,15 @@ notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
                 const MdAgent *from_agent, const char *text, GPtrArray *attachments, gint64 now,
                 char **withheld_r, char **error_r)
 {
+	return notify_customer_with(in, t, template, from_agent, text, attachments, NULL, now,
+	                            withheld_r, error_r);
+}
+
+MdStatus
+notify_customer_with(const MdIntake *in, const MdTicket *t, const char *template,
+                     const MdAgent *from_agent, const char *text, GPtrArray *attachments,
+                     JsonObject *extra, gint64 now, char **withheld_r, char **error_r)
+{
 	const MdConfig *cfg = in->cfg;
 	const MdQueue *q = notify_ticket_queue(cfg, t);
 	const char *lang = t->language != NULL ? t->language : cfg->default_language;
@@ -178,6 +213,7 @@ notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
 	MdOutMail m = { 0 };
 	MdStatus st;
 
+	add_members(ctx, extra);
 	if (text != NULL)
 		json_object_set_string_member(ctx, "text", text);
 	if (from_agent != NULL) {

@@ -27,6 +27,14 @@ MdStatus notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agen
                       const char *template, const MdPassedOn *what, GPtrArray *reasons,
                       gint64 now, char **error_r);
 
+/* The same with more template context: extra's members (copied) are added. */
+MdStatus notify_agent_with(const MdIntake *in, const MdTicket *t, const MdAgent *agent,
+                           const char *template, const MdPassedOn *what, GPtrArray *reasons,
+                           JsonObject *extra, gint64 now, char **error_r);
+
+/* The agent's UTC offset in minutes at the instant at (0: UTC). */
+int notify_agent_offset(const MdAgent *agent, gint64 at);
+
 /*
  * Queues a customer mail about t (template "reply" or "status-*"): to the
  * ticket's customer, and for a reply also in Cc to the other people on
@@ -36,6 +44,12 @@ MdStatus notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agen
 MdStatus notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
                          const MdAgent *from_agent, const char *text, GPtrArray *attachments,
                          gint64 now, char **withheld_r, char **error_r);
+
+/* The same with more template context: extra's members (copied) are added. */
+MdStatus notify_customer_with(const MdIntake *in, const MdTicket *t, const char *template,
+                              const MdAgent *from_agent, const char *text,
+                              GPtrArray *attachments, JsonObject *extra, gint64 now,
+                              char **withheld_r, char **error_r);
 
 /*
  * What to pass on when a ticket reaches an agent later on: its customer

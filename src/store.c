@@ -1343,8 +1343,9 @@ MdStatus
 store_tickets_to_tick(MdStore *s, GArray *ids_r)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT id FROM tickets "
-	                           "WHERE status IN ('new','open','pending','on-hold','solved') "
-	                           "ORDER BY id");
+	                           "WHERE status IN ('new','open','pending','on-hold') "
+	                           "OR (status = 'solved' AND NOT EXISTS (SELECT 1 FROM sla_marks m "
+	                           "WHERE m.ticket_id = tickets.id AND m.what = 'csat')) ORDER BY id");
 	int rc;
 
 	if (st == NULL)

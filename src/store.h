@@ -186,7 +186,7 @@ MdStatus store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due,
                         gboolean *new_r);
 /* Whether tick ever did what on the ticket, whatever was due. */
 MdStatus store_sla_marked(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r);
-/* Tickets a clock may still act on: every one not closed (gint64 ids). */
+/* Tickets a clock may still act on: not closed, and solved only until asked for a vote. */
 MdStatus store_tickets_to_tick(MdStore *s, GArray *ids_r);
 /* Records a satisfaction vote (the latest counts); *old_score_r 0 for the first. */
 MdStatus store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment,
