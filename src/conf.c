@@ -21,7 +21,7 @@ typedef struct {
 static const char *const known_maildesk_keys[] = {
 	"database", "secret_file", "hostname", "templates", "default_language", "site_name",
 	"fallback_charsets", "subject_tag_prefix", "reopen_days", "busy_timeout",
-	"send_after_deliver", NULL
+	"send_after_deliver", "user", NULL
 };
 static const char *const known_limits_keys[] = {
 	"autoreply_per_hour", "ticket_mails_per_hour", "max_message_size", "max_mime_depth",
@@ -501,6 +501,13 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 
 				if (!plausible_address(a))
 					problem(ld, g, "address", "\"%s\" is not an address", a);
+				else if (memchr(a, '+', strrchr(a, '@') - a) != NULL)
+					/* the '+' separates the address from our ticket
+					 * token (support+12-MAC@): one in the queue's own
+					 * local part would make every token ambiguous */
+					problem(ld, g, "address",
+					        "\"%s\": a queue address may not contain '+' before the @ "
+					        "(maildesk adds +TICKET-CODE to it)", a);
 				else if (conf_queue_for_address(cfg, a) != NULL)
 					problem(ld, g, "address", "%s belongs to another queue too", a);
 				g_ptr_array_add(q->addresses, g_ascii_strdown(a, -1));
