@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,6 +372,7 @@ conf_free(MdConfig *cfg)
 	g_free(cfg->site_name);
 	g_strfreev(cfg->fallback_charsets);
 	g_free(cfg->subject_tag_prefix);
+	g_free(cfg->user);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_starttls);
 	g_free(cfg->smtp_username);
@@ -416,6 +418,16 @@ load_maildesk(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 	cfg->reopen_days = (int)get_int(ld, kf, g, "reopen_days", 30, 0, 36500);
 	cfg->busy_timeout_ms = (int)get_int(ld, kf, g, "busy_timeout", 30, 1, 3600) * 1000;
 	cfg->send_after_deliver = get_bool(ld, kf, g, "send_after_deliver", TRUE);
+	cfg->user = get_string(ld, kf, g, "user", NULL);
+	if (cfg->user != NULL) {
+		struct passwd *pw = *cfg->user != '\0' ? getpwnam(cfg->user) : NULL;
+
+		if (pw == NULL)
+			problem(ld, g, "user", "no such user \"%s\"", cfg->user);
+		else if (pw->pw_uid == 0 || pw->pw_gid == 0)
+			problem(ld, g, "user", "\"%s\" is root's user or group: name an unprivileged user",
+			        cfg->user);
+	}
 
 	charsets = get_list(ld, kf, g, "fallback_charsets");
 	if (charsets->len == 0)
