@@ -121,6 +121,18 @@ refusal_answer(const MdSmtpRefusal *r)
 	return r->reply != NULL && *r->reply != '\0' ? r->reply : "refused";
 }
 
+static const MdSmtpRefusal *
+refusal_of(const GPtrArray *refused, const char *rcpt)
+{
+	for (guint i = 0; i < refused->len; i++) {
+		const MdSmtpRefusal *r = refused->pdata[i];
+
+		if (strcmp(r->rcpt, rcpt) == 0)
+			return r;
+	}
+	return NULL;
+}
+
 static void
 add_failed(GPtrArray *failed, const char *to, const char *answer)
 {
@@ -225,15 +237,14 @@ record_outcome(const MdConfig *cfg, MdStore *store, GBytes *secret, const MdOutb
 			                     rcpt, what);
 			if (st == MD_OK)
 				st = store_ticket_flag(store, row->ticket_id);
-			/* each refused recipient with its own answer; when the
-			 * relay refused the mail itself, every recipient */
-			for (guint i = 0; i < refused->len; i++) {
-				const MdSmtpRefusal *r = refused->pdata[i];
+			/* nobody got it: each recipient with the answer about
+			 * them, else the one about the mail (MAIL, DATA, ...) */
+			for (guint i = 0; row->rcpts[i] != NULL; i++) {
+				const MdSmtpRefusal *r = refusal_of(refused, row->rcpts[i]);
 
-				add_failed(failed, r->rcpt, refusal_answer(r));
+				add_failed(failed, row->rcpts[i],
+				           r != NULL ? refusal_answer(r) : detail != NULL ? detail : what);
 			}
-			for (guint i = 0; refused->len == 0 && row->rcpts[i] != NULL; i++)
-				add_failed(failed, row->rcpts[i], detail != NULL ? detail : what);
 			if (st == MD_OK)
 				st = notice_failure(cfg, store, secret, row, failed, attempts,
 				                    result == SMTP_TEMPFAIL, now);

@@ -153,6 +153,12 @@ is "gave up: the notice itself got the 4xx and waits its turn" \
 	"$(sql "SELECT status || '/' || attempts FROM outbox WHERE kind = 'agent-delivery-failed'")" "queued/1"
 stop_sink
 start_sink "$PORT" "$SITE/sink" -f RCPT
+# a reply with a Cc (as an agent's reply copies the customer's Cc): two
+# recipients of one row, both refused, make one notice naming each
+sql "INSERT INTO outbox (ticket_id, message_row, kind, env_from, rcpts, raw, created, next_attempt)
+	SELECT ticket_id, message_row, 'reply', env_from, rcpts || ', cc@example.org', raw, created, 0
+	FROM outbox WHERE id = $G"
+queued=$((queued + 1))
 sql "UPDATE outbox SET next_attempt = 0 WHERE status = 'queued'"
 md send --once >/dev/null
 is "5xx: rows failed" "$(sql "SELECT count(*) FROM outbox WHERE status = 'failed' AND kind NOT LIKE 'agent-%'")" "$queued"
@@ -181,6 +187,12 @@ check "5xx notice: what to do" grep -q "^What you can do: " <<<"$atext"
 diag "the notice:"; sed "s/^/#   /" <<<"$atext"
 check "5xx notice: agent mail, answered through the agent address" \
 	test "$(sql "SELECT count(*) FROM messages WHERE ticket_id = $T_A AND audience = 'agents' AND kind = 'system'")" -ge 1
+gcust=$(sql "SELECT rcpts FROM outbox WHERE id = $G")
+ctext=$(sql "SELECT body_text FROM messages WHERE ticket_id = $T_G AND audience = 'agents' AND to_addrs = 'lead@example.com' ORDER BY id DESC LIMIT 1")
+check "5xx notice of the Cc'd reply: which mail" grep -q "^The mail: a reply to the customer, " <<<"$ctext"
+check "5xx notice of the Cc'd reply: the customer on a line of their own" grep -qx -- "- $gcust" <<<"$ctext"
+check "5xx notice of the Cc'd reply: the Cc on a line of their own" grep -qx -- "- cc@example.org" <<<"$ctext"
+is "5xx notice of the Cc'd reply: each with the relay's answer" "$(grep -c "^  The server's answer: 5" <<<"$ctext")" 2
 before=$(counts)
 md send --once >/dev/null
 is "5xx: a further run changes nothing" "$(counts)" "$before"
