@@ -198,6 +198,68 @@ md send --once >/dev/null
 is "5xx: a further run changes nothing" "$(counts)" "$before"
 stop_sink
 
+# --- a relay that refuses one recipient of two (5xx at RCPT) and takes
+# the mail for the other: sent, and one notice names the refused one only
+RPORT=$(free_port)
+python3 - "$RPORT" <<'PY' &
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(5)
+srv.settimeout(20)
+while True:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        break
+    try:
+        c.sendall(b"220 relay ESMTP\r\n")
+        f = c.makefile("rb")
+        for line in f:
+            cmd = line.decode(errors="replace").strip()
+            up = cmd.upper()
+            if up.startswith("EHLO"):
+                c.sendall(b"250 relay\r\n")
+            elif up.startswith("RCPT") and "gone@" in cmd:
+                c.sendall(b"550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown\r\n")
+            elif up.startswith("DATA"):
+                c.sendall(b"354 go on\r\n")
+                for body in f:
+                    if body in (b".\r\n", b".\n"):
+                        break
+                c.sendall(b"250 2.0.0 queued\r\n")
+            elif up.startswith("QUIT"):
+                c.sendall(b"221 bye\r\n")
+                break
+            else:
+                c.sendall(b"250 ok\r\n")
+    except OSError:
+        pass
+    c.close()
+PY
+RELAYD=$!
+for _ in $(seq 50); do python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$RPORT)))" 2>/dev/null && break; sleep 0.1; done
+sed -i "s#^url = .*#url = smtp://127.0.0.1:$RPORT#" "$CONF"
+sql "INSERT INTO outbox (ticket_id, message_row, kind, env_from, rcpts, raw, created, next_attempt)
+	SELECT ticket_id, message_row, 'reply', env_from, 'ann@example.org, gone@example.org', raw, created, 0
+	FROM outbox WHERE ticket_id = $T_A AND kind = 'ack'"
+P=$(sql "SELECT max(id) FROM outbox")
+notices=$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")
+md send --once >/dev/null
+is "one recipient refused of two: the row is sent (to the other)" "$(sql "SELECT status FROM outbox WHERE id = $P")" "sent"
+is "one recipient refused of two: one notice more, to the assignee" \
+	"$(sql "SELECT count(*) || ' ' || group_concat(rcpts) FROM outbox WHERE kind = 'agent-delivery-failed' AND id > $P")" "1 alice@example.com"
+is "one recipient refused of two: no more notices than that" \
+	"$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")" "$((notices + 1))"
+ptext=$(sql "SELECT body_text FROM messages WHERE ticket_id = $T_A AND audience = 'agents' AND to_addrs = 'alice@example.com' ORDER BY id DESC LIMIT 1")
+check "one recipient refused of two: the notice names the refused one" grep -qx -- "- gone@example.org" <<<"$ptext"
+check "one recipient refused of two: with the relay's answer" grep -qx -- "  The server's answer: 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown" <<<"$ptext"
+check "one recipient refused of two: not the one who got it" bash -c '! grep -q "^- ann@example.org" <<<"$1"' _ "$ptext"
+is "one recipient refused of two: the notice itself was sent" "$(sql "SELECT status FROM outbox WHERE kind = 'agent-delivery-failed' AND id > $P")" "sent"
+kill "$RELAYD" 2>/dev/null
+wait "$RELAYD" 2>/dev/null
+
 # --- a password is never offered over a plain connection: a relay that
 # offers AUTH but no STARTTLS, and records whether a password came
 APORT=$(free_port)
