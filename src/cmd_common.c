@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "privs.h"
 
 MdConfig *
 commands_load_config(const MdGlobal *g, gboolean quiet)
@@ -28,6 +29,22 @@ commands_load_config(const MdGlobal *g, gboolean quiet)
 	if (problems->len > 0) {
 		conf_free(cfg);
 		return NULL;
+	}
+	/* before the database, the secret or any file is opened */
+	{
+		g_autofree char *error = NULL;
+		g_autofree char *warning = NULL;
+
+		if (privs_leave_root(cfg->user, &error, &warning) != MD_OK) {
+			if (quiet)
+				log_error("%s", error);
+			else
+				fprintf(stderr, "maildesk: %s\n", error);
+			conf_free(cfg);
+			return NULL;
+		}
+		if (warning != NULL)
+			log_warning("%s", warning);
 	}
 	return cfg;
 }

@@ -31,7 +31,9 @@ int cmd_check_config(const MdGlobal *g, int argc, char **argv);
  * Shared start-up of the commands that need the configuration: loads it,
  * reports every problem (to stderr, or only to the log when quiet: the
  * deliver command's output is read by the MTA, whose status line must
- * come first).  Returns NULL on any problem (the caller exits EX_CONFIG).
+ * come first).  Started as root, it then becomes the [maildesk] user, or
+ * refuses (privs.h).  Returns NULL on any problem (the caller exits
+ * EX_CONFIG).
  */
 MdConfig *commands_load_config(const MdGlobal *g, gboolean quiet);
 

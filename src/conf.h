@@ -59,6 +59,7 @@ typedef struct {
 	int reopen_days;          /* closed longer than this: new linked ticket */
 	int busy_timeout_ms;
 	gboolean send_after_deliver;
+	char *user;               /* who to become when started as root, or NULL */
 
 	/* [limits] */
 	int autoreply_per_hour;

@@ -1043,6 +1043,26 @@ store_outbox_insert(MdStore *s, gint64 ticket, gint64 message_row, const char *k
 	return r;
 }
 
+/*
+ * outbox.rcpts as a NULL-terminated list: outmail.c joins a mail's
+ * recipients with ", ", a row split off for a later retry with newlines.
+ */
+static char **
+split_rcpts(const char *rcpts)
+{
+	g_auto(GStrv) parts = g_strsplit_set(rcpts != NULL ? rcpts : "", "\n,", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		char *a = g_strstrip(parts[i]);
+
+		if (*a != '\0')
+			g_ptr_array_add(out, g_strdup(a));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
 MdStatus
 store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r)
 {
@@ -1064,7 +1084,7 @@ store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r)
 		r->kind = col_text(st, 2);
 		r->env_from = col_text(st, 3);
 		rcpts = col_text(st, 4);
-		r->rcpts = g_strsplit(rcpts ? rcpts : "", "\n", -1);
+		r->rcpts = split_rcpts(rcpts);
 		r->raw = g_bytes_new(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
 		r->attempts = sqlite3_column_int(st, 6);
 		r->created = sqlite3_column_int64(st, 7);
