@@ -23,7 +23,8 @@ const char *const outmail_templates[] = {
 	"ack", "reply", "status-pending", "status-solved", "status-reopened", "status-closed",
 	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
 	"agent-refused", "agent-unverified", "agent-sla-warning", "agent-escalation",
-	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks", NULL,
+	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks",
+	"agent-report", NULL,
 };
 
 char *
