@@ -16,9 +16,11 @@ import io
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 
 BIN = os.environ["MAILDESK_BIN"]
@@ -265,6 +267,55 @@ def check_digest(site, conf):
     db.close()
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def check_send(site, conf):
+    """maildesk send delivers the digests: into Postfix's smtp-sink."""
+    port = free_port()
+    out = os.path.join(site, "sink")
+    os.makedirs(out)
+    # smtp-sink drops its privileges to nobody, who must reach the directory
+    os.chmod(site, 0o755)
+    os.chmod(out, 0o777)
+    with open(conf, "a") as f:
+        f.write(f"[smtp]\nurl = smtp://127.0.0.1:{port}\nstarttls = never\ntimeout = 5\n")
+    user = ["-u", "nobody"] if os.getuid() == 0 else []
+    sink = subprocess.Popen(["/usr/sbin/smtp-sink", *user, "-d", os.path.join(out, "%M."),
+                             f"127.0.0.1:{port}", "100"])
+    try:
+        for _ in range(50):
+            with socket.socket() as s:
+                s.settimeout(0.2)
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        p = subprocess.run([BIN, "-c", conf, "send", "--once"], capture_output=True, text=True)
+        eq("send --once exits 0", p.returncode, 0)
+        db = sqlite3.connect(os.path.join(site, "maildesk.db"))
+        eq("every digest is sent",
+           db.execute("SELECT status, count(*) FROM outbox WHERE kind = 'agent-report' "
+                      "GROUP BY status").fetchall(), [("sent", 6)])
+        db.close()
+        time.sleep(0.5)
+        got = []
+        for name in os.listdir(out):
+            with open(os.path.join(out, name), "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.default)
+            if str(m["Subject"]).startswith("Support report"):
+                got.append(m["To"].addresses[0].addr_spec)
+        eq("the relay got two digests for each lead", sorted(got),
+           sorted(["alice@example.com", "bob@example.com", "carol@example.com"] * 2))
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
 def main():
     site, conf = make_site(BIN, SRC, "maildesk-report-", 1000, EXTRA)
     with open(conf) as f:
@@ -280,6 +331,7 @@ def main():
         check_csv(conf)
         check_text(conf)
         check_digest(site, conf)
+        check_send(site, conf)
     finally:
         shutil.rmtree(site)
     return done()
