@@ -104,7 +104,7 @@ report_out_text(const MdReport *r)
 	                       r->resolution.count, res_med, res_p90);
 
 	g_string_append_printf(out, "\nSLA compliance (tickets opened in the period)\n"
-	                            "%-16s %-8s %-20s %-20s\n",
+	                            "%-16s %-8s %-20s %s\n",
 	                       "QUEUE", "PRIORITY", "FIRST RESPONSE", "RESOLUTION");
 	if (r->sla->len == 0)
 		g_string_append(out, "(no tickets)\n");
@@ -118,7 +118,7 @@ report_out_text(const MdReport *r)
 		                                      s->resolution.met + s->resolution.missed);
 
 		/* counts only where there is something judged */
-		g_string_append_printf(out, "%-16s %-8s %-20s %-20s\n", s->queue, s->priority,
+		g_string_append_printf(out, "%-16s %-8s %-20s %s\n", s->queue, s->priority,
 		                       report_compliance_percent(&s->first_response) >= 0 ? f : fp,
 		                       report_compliance_percent(&s->resolution) >= 0 ? rs : rp);
 	}
