@@ -319,6 +319,9 @@ imap_open(Session *s)
 	s->can_idle = mailimap_has_idle(s->imap) != 0;
 	s->can_move = has_capability(s->imap, "MOVE");
 	s->can_uidplus = has_capability(s->imap, "UIDPLUS");
+	/* move_to is made when missing (a NO for one that exists is no harm) */
+	if (mb->move_to != NULL)
+		mailimap_create(s->imap, mb->move_to);
 	if ((r = mailimap_select(s->imap, mb->folder)) != MAILIMAP_NO_ERROR) {
 		log_error("mailbox=%s cannot select folder \"%s\" (libetpan error %d)", mb->name,
 		          mb->folder, r);
