@@ -58,7 +58,8 @@ def run(args, **kw):
 class Dovecot:
     """A private Dovecot: its own config, directories and ports."""
 
-    def __init__(self, d):
+    def __init__(self, d, extra=""):
+        os.makedirs(d, exist_ok=True)
         self.d = d
         self.ports = {k: free_port() for k in ("imap", "imaps", "pop3", "pop3s")}
         self.conf = os.path.join(d, "dovecot.conf")
@@ -108,7 +109,7 @@ service pop3-login {{
     port = {self.ports['pop3s']}
   }}
 }}
-""")
+""" + extra)
         # the daemon keeps any pipe it is given open: no capture
         with open(os.path.join(d, "dovecot.start"), "w+b") as out:
             p = subprocess.run(["dovecot", "-c", self.conf], stdin=subprocess.DEVNULL,
@@ -215,10 +216,14 @@ def main():
     work = tempfile.mkdtemp(prefix="maildesk-fetch-")
     os.chmod(work, 0o755)
     dove = None
+    noidle = None
     site = None
     watcher = None
     try:
         dove = Dovecot(work)
+        # a second server that offers no IDLE: fetch must poll it
+        noidle = Dovecot(os.path.join(work, "noidle"), "imap_capability = IMAP4rev1 SASL-IR "
+                         "LOGIN-REFERRALS ID ENABLE LITERAL+ UIDPLUS MOVE\n")
         P = dove.ports
         extra = f"""[queue billing]
 address = billing@example.com
@@ -256,6 +261,13 @@ security = starttls
 username = popstls
 password_file = {work}/pw
 ca_file = {work}/ca.pem
+[mailbox polled]
+host = 127.0.0.1
+port = {noidle.ports['imaps']}
+username = support
+password_file = {work}/pw
+ca_file = {work}/noidle/ca.pem
+poll_interval = 5s
 [mailbox untrusted]
 host = 127.0.0.1
 port = {P['imaps']}
@@ -420,6 +432,62 @@ password_file = {work}/pw
         if "error" in err.lower():
             print("# " + err.replace("\n", "\n# "))
 
+        # --- a reply to the acknowledgement's signed address threads by its token
+        first = one("SELECT ticket_id FROM outbox WHERE kind = 'ack' ORDER BY id LIMIT 1")
+        ack_msg = email.message_from_bytes(
+            one("SELECT raw FROM outbox WHERE kind = 'ack' ORDER BY id LIMIT 1"),
+            policy=email.policy.default)
+        signed = ack_msg["Reply-To"].addresses[0].addr_spec
+        reply, reply_mid = new_message("thanks, more details", frm="someone-else@customer.example",
+                                       to=signed)
+        dove.append("support", reply)
+        p = fetch("--mailbox", "tls")
+        eq("a reply to the signed address: exit 0", p.returncode, 0)
+        eq("... joins the ticket by its token, not by headers (it has none)",
+           one("SELECT ticket_id FROM messages WHERE message_id = ?", reply_mid.strip("<>")),
+           first)
+        ok("... the log says match=token", b"match=token" in p.stderr)
+
+        # --- a server without IDLE is polled every poll_interval
+        watcher = subprocess.Popen([BIN, "-v", "-c", conf, "fetch", "--mailbox", "polled"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(2)
+        poll_msg, poll_mid = new_message("appended while fetch polls")
+        t0 = time.time()
+        noidle.append("support", poll_msg)
+        took = None
+        while time.time() - t0 < 20:
+            if one("SELECT count(*) FROM messages WHERE message_id = ?", poll_mid.strip("<>")):
+                took = time.time() - t0
+                break
+            time.sleep(0.1)
+        ok(f"no IDLE: the message was taken by polling in {took and round(took, 2)}s (<= 5s + 2s)",
+           took is not None and took < 7)
+        watcher.terminate()
+        try:
+            rc = watcher.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            rc = "hung"
+        err = watcher.stderr.read().decode(errors="replace")
+        watcher = None
+        eq("... SIGTERM ends it with 0", rc, 0)
+        ok("... and it said it polls", "no IDLE: polling every 5s" in err)
+
+        # --- a message over max_message_size is left alone, unmarked
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("[limits]\n", "[limits]\nmax_message_size = 2048\n", 1))
+        big, big_mid = new_message("big " + "x" * 3000)
+        dove.append("support", big)
+        count = one("SELECT count(*) FROM messages")
+        p = fetch("--mailbox", "tls")
+        eq("a message over max_message_size: exit 75", p.returncode, 75)
+        eq("... not stored", one("SELECT count(*) FROM messages"), count)
+        eq("... left unmarked", [f for _, f, m in dove.messages("support") if m == big_mid], [[]])
+        ok("... and the log says why", b"status=left" in p.stderr)
+
         # --- check-config names a broken mailbox setting
         with open(conf, "a") as f:
             f.write("[mailbox broken]\nhost = 127.0.0.1\nprotocol = pop3\nsecurity = ssl\n"
@@ -433,8 +501,9 @@ password_file = {work}/pw
         if watcher is not None:
             watcher.kill()
             watcher.wait()
-        if dove is not None:
-            dove.stop()
+        for d in (dove, noidle):
+            if d is not None:
+                d.stop()
         if site is not None:
             shutil.rmtree(site, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
