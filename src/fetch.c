@@ -439,20 +439,27 @@ key_lacking(const char *flag)
 }
 
 /*
- * The UIDs still to take: those lacking any of the marking flags (a
- * message a person read in the mailbox has \Seen, not yet ours), or all
- * of the folder when the mark is a move.
+ * The UIDs still to take: those lacking any of our keywords (nobody else
+ * sets them, and a person may well mark a message unread again), else,
+ * with system flags only, those lacking any of them, else (the mark is a
+ * move) the whole folder.
  */
 static MdStatus
 imap_pending(Session *s, GArray *uids)
 {
 	struct mailimap_search_key *key = NULL;
+	gboolean keywords = FALSE;
 	clist *result = NULL;
 	int r;
 
+	for (char **f = s->mb->flags; *f != NULL; f++)
+		keywords |= **f != '\\';
 	for (char **f = s->mb->flags; *f != NULL; f++) {
-		struct mailimap_search_key *k = key_lacking(*f);
+		struct mailimap_search_key *k;
 
+		if (keywords && **f == '\\')
+			continue;
+		k = key_lacking(*f);
 		key = key == NULL ? k : mailimap_search_key_new_or(key, k);
 	}
 	if (key == NULL)

@@ -268,6 +268,12 @@ username = support
 password_file = {work}/pw
 ca_file = {work}/noidle/ca.pem
 poll_interval = 5s
+[mailbox wrongpw]
+host = 127.0.0.1
+port = {P['imaps']}
+username = support
+password_file = {work}/wrongpw
+ca_file = {work}/ca.pem
 [mailbox untrusted]
 host = 127.0.0.1
 port = {P['imaps']}
@@ -276,6 +282,8 @@ password_file = {work}/pw
 """
         with open(f"{work}/pw", "w") as f:
             f.write(PASSWORD + "\n")
+        with open(f"{work}/wrongpw", "w") as f:
+            f.write("not-the-password\n")
         site, conf = make_site(BIN, SRC, "maildesk-fetch-site-", 100, extra)
         with open(conf) as f:
             text = f.read()
@@ -350,6 +358,15 @@ password_file = {work}/pw
         eq("... and no second ticket", one("SELECT count(*) FROM tickets"), tickets)
         ok("... and marked this time", all("$maildesk" in f for u, f, _ in
                                                dove.messages("support") if u == uid))
+
+        dove.unflag("support", msgs[1][0], "\\Seen")
+        p = fetch("--mailbox", "tls")
+        eq("a message a person marked unread again is not taken again",
+           b"taken 0, marked 0, left 0" in p.stdout, True)
+
+        # --- a wrong password: the login is refused, nothing is touched
+        p = run([BIN, "-c", conf, "fetch", "--once", "--mailbox", "wrongpw"])
+        eq("a refused login exits 78", p.returncode, 78)
 
         # --- a commit that fails leaves the message for the next run
         late, late_mid = new_message("while the database was locked")
