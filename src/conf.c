@@ -367,6 +367,7 @@ mailbox_free(MdMailbox *m)
 	if (m->password != NULL)
 		memset(m->password, 0, strlen(m->password));
 	g_free(m->password);
+	g_free(m->password_file);
 	g_free(m->folder);
 	g_free(m->recipient);
 	g_strfreev(m->flags);
@@ -708,6 +709,7 @@ load_mailboxes(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 				problem(ld, g, "password_file", "%s", error->message);
 			else
 				m->password = g_strchomp(pw);
+			m->password_file = g_strdup(password_file);
 		}
 		{
 			g_autofree char *folder = get_string(ld, kf, g, "folder", NULL);

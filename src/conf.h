@@ -56,6 +56,7 @@ typedef struct {
 	int port;
 	char *username;
 	char *password;         /* read from password_file */
+	char *password_file;
 	char *folder;           /* imap: the folder fetched, INBOX by default */
 	char *recipient;        /* the queue address it stands for: the envelope recipient */
 	char **flags;           /* imap: set after the commit (NULL-terminated, may be empty) */

@@ -296,8 +296,13 @@ password_file = {work}/pw
         def fetch(*args):
             return run([BIN, "-v", "-c", conf, "fetch", "--once"] + list(args))
 
+        os.chmod(f"{work}/pw", 0o644)
         p = run([BIN, "-c", conf, "check-config"])
         eq("check-config accepts the [mailbox NAME] groups", p.returncode, 0)
+        err = p.stderr.decode(errors="replace")
+        ok("... warns about a password file others may read",
+           "[mailbox tls] password_file" in err and "has mode 0644" in err)
+        ok("... and about verify_tls = no", "[mailbox starttls] verify_tls = no" in err)
 
         # --- first run: four mailboxes, four ways in
         inbound = ["inbound/flanker-iphone.eml", "inbound/flanker-quoted-printable.eml",
