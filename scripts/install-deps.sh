@@ -5,8 +5,11 @@ set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config
 libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev
-libetpan-dev libjson-glib-dev libxml2-dev
+libetpan-dev libgnutls28-dev libjson-glib-dev libxml2-dev
 python3 postfix swaks groff-base tzdata valgrind"
+# tests/e2e/fetch.py: a real IMAP and POP3 server, and openssl for its
+# test certificates
+PACKAGES="$PACKAGES dovecot-imapd dovecot-pop3d openssl"
 # tests/fuzz: clang with libFuzzer (libclang-rt-14-dev), and llvm for
 # llvm-symbolizer, which makes the sanitizers' stack traces readable
 PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm"

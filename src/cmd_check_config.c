@@ -6,6 +6,7 @@
 
 #include <pwd.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -109,6 +110,20 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 		g_autofree char *dir = g_path_get_dirname(cfg->database);
 
 		warn_mode("database directory", dir, 0775);
+	}
+	for (guint i = 0; i < cfg->mailboxes->len; i++) {
+		const MdMailbox *m = cfg->mailboxes->pdata[i];
+		g_autofree char *what = g_strdup_printf("[mailbox %s] password_file", m->name);
+
+		if (m->password_file != NULL)
+			warn_mode(what, m->password_file, 0640);
+		if (m->security == MAILBOX_PLAIN && strcmp(m->host, "127.0.0.1") != 0 &&
+		    strcmp(m->host, "::1") != 0 && strcmp(m->host, "localhost") != 0)
+			fprintf(stderr, "maildesk: warning: [mailbox %s] security = none sends the "
+			                "password to %s in the clear\n", m->name, m->host);
+		if (!m->verify_tls && m->security != MAILBOX_PLAIN)
+			fprintf(stderr, "maildesk: warning: [mailbox %s] verify_tls = no: anyone on the "
+			                "way to %s can read the password\n", m->name, m->host);
 	}
 	warn_access(cfg);
 	/* commands_load_config() left root, or was allowed to keep it */

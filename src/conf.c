@@ -45,6 +45,10 @@ static const char *const priority_names[] = { "low", "normal", "high", "urgent",
 static const char *const known_agent_keys[] = {
 	"address", "name", "queues", "max_open", "lead", "language", "timezone", NULL
 };
+static const char *const known_mailbox_keys[] = {
+	"url", "host", "port", "protocol", "security", "username", "password_file", "folder",
+	"recipient", "flag", "move_to", "poll_interval", "timeout", "verify_tls", "ca_file", NULL
+};
 static const char *const known_agents_keys[] = {
 	"notify_notes", "require_dkim", "authserv_id", NULL
 };
@@ -358,6 +362,24 @@ agent_free(MdAgent *a)
 	g_free(a);
 }
 
+static void
+mailbox_free(MdMailbox *m)
+{
+	g_free(m->name);
+	g_free(m->host);
+	g_free(m->username);
+	if (m->password != NULL)
+		memset(m->password, 0, strlen(m->password));
+	g_free(m->password);
+	g_free(m->password_file);
+	g_free(m->folder);
+	g_free(m->recipient);
+	g_strfreev(m->flags);
+	g_free(m->move_to);
+	g_free(m->ca_file);
+	g_free(m);
+}
+
 void
 conf_free(MdConfig *cfg)
 {
@@ -382,6 +404,8 @@ conf_free(MdConfig *cfg)
 	g_ptr_array_unref(cfg->queues);
 	g_ptr_array_unref(cfg->agents);
 	g_ptr_array_unref(cfg->calendars);
+	if (cfg->mailboxes != NULL)
+		g_ptr_array_unref(cfg->mailboxes);
 	g_free(cfg);
 }
 
@@ -582,6 +606,194 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 	}
 }
 
+/*
+ * An IMAP flag we may set after the commit: \Seen, \Flagged, \Answered or
+ * a keyword atom such as $maildesk (RFC 3501 atom-char, no backslash).
+ * \Deleted is not offered: move_to is the way to take mail away.
+ */
+static gboolean
+valid_flag(const char *flag)
+{
+	if (g_ascii_strcasecmp(flag, "\\Seen") == 0 || g_ascii_strcasecmp(flag, "\\Flagged") == 0 ||
+	    g_ascii_strcasecmp(flag, "\\Answered") == 0)
+		return TRUE;
+	if (*flag == '\0' || strlen(flag) > 64)
+		return FALSE;
+	for (const char *p = flag; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127 || strchr("(){%*\"\\]", *p))
+			return FALSE;
+	return TRUE;
+}
+
+/* url = imaps://host[:port][/folder]: sets what the URL says. */
+static void
+mailbox_url(Loader *ld, const char *g, const char *url, MdMailbox *m, gboolean *have_security_r)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, &error);
+	const char *scheme, *path;
+
+	if (uri == NULL || g_uri_get_host(uri) == NULL || *g_uri_get_host(uri) == '\0') {
+		problem(ld, g, "url", "\"%s\" is not a URL such as imaps://imap.example.com/INBOX", url);
+		return;
+	}
+	scheme = g_uri_get_scheme(uri);
+	if (g_ascii_strcasecmp(scheme, "imaps") == 0 || g_ascii_strcasecmp(scheme, "pop3s") == 0) {
+		m->security = MAILBOX_TLS;
+		*have_security_r = TRUE;
+	} else if (g_ascii_strcasecmp(scheme, "imap") != 0 && g_ascii_strcasecmp(scheme, "pop3") != 0) {
+		problem(ld, g, "url", "\"%s\" is not an imap://, imaps://, pop3:// or pop3s:// URL",
+		        url);
+		return;
+	}
+	m->pop3 = g_ascii_strncasecmp(scheme, "pop3", 4) == 0;
+	g_free(m->host);
+	m->host = g_strdup(g_uri_get_host(uri));
+	if (g_uri_get_port(uri) > 0)
+		m->port = g_uri_get_port(uri);
+	path = g_uri_get_path(uri);
+	if (path != NULL && *path == '/' && path[1] != '\0') {
+		g_free(m->folder);
+		m->folder = g_uri_unescape_string(path + 1, NULL);
+	}
+}
+
+static void
+load_mailboxes(Loader *ld, GKeyFile *kf, MdConfig *cfg)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+	for (int i = 0; groups[i] != NULL; i++) {
+		const char *g = groups[i];
+		g_autofree char *url = NULL;
+		g_autofree char *protocol = NULL;
+		g_autofree char *security = NULL;
+		g_autofree char *password_file = NULL;
+		g_autoptr(GPtrArray) flags = NULL;
+		gboolean have_security = FALSE;
+		MdMailbox *m;
+
+		if (!g_str_has_prefix(g, "mailbox "))
+			continue;
+		check_known_keys(ld, kf, g, known_mailbox_keys);
+		m = g_new0(MdMailbox, 1);
+		m->name = g_strstrip(g_strdup(g + 8));
+		if (*m->name == '\0' || conf_mailbox_by_name(cfg, m->name) != NULL)
+			problem(ld, g, NULL, "duplicate or empty mailbox name");
+		m->security = MAILBOX_TLS;
+		url = get_string(ld, kf, g, "url", NULL);
+		if (url != NULL)
+			mailbox_url(ld, g, url, m, &have_security);
+		if ((protocol = get_string(ld, kf, g, "protocol", NULL)) != NULL) {
+			if (strcmp(protocol, "imap") == 0 || strcmp(protocol, "pop3") == 0)
+				m->pop3 = strcmp(protocol, "pop3") == 0;
+			else
+				problem(ld, g, "protocol", "\"%s\" is not imap or pop3", protocol);
+		}
+		if ((security = get_string(ld, kf, g, "security", NULL)) != NULL) {
+			if (strcmp(security, "tls") == 0)
+				m->security = MAILBOX_TLS;
+			else if (strcmp(security, "starttls") == 0)
+				m->security = MAILBOX_STARTTLS;
+			else if (strcmp(security, "none") == 0)
+				m->security = MAILBOX_PLAIN;
+			else
+				problem(ld, g, "security", "\"%s\" is not tls, starttls or none", security);
+		} else if (url != NULL && !have_security) {
+			/* imap:// and pop3:// still never send a password in the clear */
+			m->security = MAILBOX_STARTTLS;
+		}
+		{
+			g_autofree char *host = get_string(ld, kf, g, "host", NULL);
+
+			if (host != NULL) {
+				g_free(m->host);
+				m->host = g_steal_pointer(&host);
+			}
+		}
+		if (m->host == NULL || *m->host == '\0' || strpbrk(m->host, " \t/@") != NULL)
+			problem(ld, g, "host", "a mailbox needs a host (or a url)");
+		m->port = (int)get_int(ld, kf, g, "port", m->port, 1, 65535);
+		if (m->port == 0)
+			m->port = m->pop3 ? (m->security == MAILBOX_TLS ? 995 : 110)
+			                  : (m->security == MAILBOX_TLS ? 993 : 143);
+		m->username = get_string(ld, kf, g, "username", NULL);
+		if (m->username == NULL || *m->username == '\0')
+			problem(ld, g, "username", "a mailbox needs a username");
+		password_file = get_path(ld, kf, g, "password_file", NULL);
+		if (password_file == NULL) {
+			problem(ld, g, "password_file", "a mailbox needs a password_file");
+		} else {
+			g_autoptr(GError) error = NULL;
+			char *pw = NULL;
+
+			if (!g_file_get_contents(password_file, &pw, NULL, &error))
+				problem(ld, g, "password_file", "%s", error->message);
+			else
+				m->password = g_strchomp(pw);
+			m->password_file = g_strdup(password_file);
+		}
+		{
+			g_autofree char *folder = get_string(ld, kf, g, "folder", NULL);
+
+			if (folder != NULL && m->pop3)
+				problem(ld, g, "folder", "POP3 has no folders");
+			if (folder != NULL) {
+				g_free(m->folder);
+				m->folder = g_steal_pointer(&folder);
+			}
+			if (m->folder == NULL)
+				m->folder = g_strdup("INBOX");
+		}
+		m->recipient = get_string(ld, kf, g, "recipient", NULL);
+		if (m->recipient == NULL && cfg->queues->len > 0)
+			m->recipient = g_strdup(((MdQueue *)cfg->queues->pdata[0])->addresses->len > 0
+			                                ? ((MdQueue *)cfg->queues->pdata[0])->addresses->pdata[0]
+			                                : "");
+		if (m->recipient != NULL && conf_queue_for_address(cfg, m->recipient) == NULL)
+			problem(ld, g, "recipient", "%s is no queue's address", m->recipient);
+
+		flags = get_list_split(ld, kf, g, "flag", ", \t");
+		if (!g_key_file_has_key(kf, g, "flag", NULL) && !m->pop3) {
+			g_ptr_array_add(flags, g_strdup("\\Seen"));
+			g_ptr_array_add(flags, g_strdup("$maildesk"));
+		}
+		if (flags->len == 1 && strcmp(flags->pdata[0], "none") == 0)
+			g_ptr_array_set_size(flags, 0);
+		for (guint k = 0; k < flags->len; k++)
+			if (!valid_flag(flags->pdata[k]))
+				problem(ld, g, "flag",
+				        "\"%s\" is not \\Seen, \\Flagged, \\Answered or a keyword such as "
+				        "$maildesk",
+				        (char *)flags->pdata[k]);
+		if (m->pop3 && flags->len > 0)
+			problem(ld, g, "flag", "POP3 has no flags: fetched mail is deleted after its commit");
+		g_ptr_array_add(flags, NULL);
+		m->flags = (char **)g_ptr_array_steal(flags, NULL);
+		m->move_to = get_string(ld, kf, g, "move_to", NULL);
+		if (m->move_to != NULL && *m->move_to == '\0')
+			g_clear_pointer(&m->move_to, g_free);
+		if (m->move_to != NULL && m->pop3)
+			problem(ld, g, "move_to", "POP3 has no folders");
+		if (m->move_to != NULL && strcmp(m->move_to, m->folder) == 0)
+			problem(ld, g, "move_to", "is the folder fetched");
+		if (!m->pop3 && m->flags[0] == NULL && m->move_to == NULL)
+			problem(ld, g, "flag",
+			        "with no flag and no move_to nothing would mark a fetched message");
+		m->poll_interval = (int)get_duration(ld, kf, g, "poll_interval", 60);
+		if (m->poll_interval < 5 || m->poll_interval > 86400)
+			problem(ld, g, "poll_interval", "must be from 5s to 1d");
+		m->timeout = (int)get_int(ld, kf, g, "timeout", 60, 1, 3600);
+		m->verify_tls = get_bool(ld, kf, g, "verify_tls", TRUE);
+		m->ca_file = get_path(ld, kf, g, "ca_file", NULL);
+		if (m->ca_file != NULL && !g_file_test(m->ca_file, G_FILE_TEST_IS_REGULAR))
+			problem(ld, g, "ca_file", "%s is not a file", m->ca_file);
+		if (m->ca_file != NULL && !m->verify_tls)
+			problem(ld, g, "ca_file", "set, but verify_tls = no");
+		g_ptr_array_add(cfg->mailboxes, m);
+	}
+}
+
 MdConfig *
 conf_load(const char *path, GPtrArray *problems_r)
 {
@@ -609,6 +821,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 	cfg->queues = g_ptr_array_new_with_free_func((GDestroyNotify)queue_free);
 	cfg->agents = g_ptr_array_new_with_free_func((GDestroyNotify)agent_free);
 	cfg->calendars = g_ptr_array_new_with_free_func((GDestroyNotify)calendar_conf_free);
+	cfg->mailboxes = g_ptr_array_new_with_free_func((GDestroyNotify)mailbox_free);
 
 	groups = g_key_file_get_groups(kf, NULL);
 	for (int i = 0; groups[i] != NULL; i++) {
@@ -616,7 +829,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 
 		if (strcmp(g, "maildesk") != 0 && strcmp(g, "smtp") != 0 && strcmp(g, "limits") != 0 &&
 		    strcmp(g, "sla") != 0 && strcmp(g, "agents") != 0 && !g_str_has_prefix(g, "queue ") &&
-		    !g_str_has_prefix(g, "calendar ") &&
+		    !g_str_has_prefix(g, "calendar ") && !g_str_has_prefix(g, "mailbox ") &&
 		    !g_str_has_prefix(g, "agent "))
 			problem(&ld, g, NULL, "unknown group");
 	}
@@ -646,6 +859,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 	load_smtp(&ld, kf, cfg);
 	load_calendars(&ld, kf, cfg);
 	load_queues_and_agents(&ld, kf, cfg);
+	load_mailboxes(&ld, kf, cfg);
 	check_known_keys(&ld, kf, "agents", known_agents_keys);
 	cfg->notify_notes = get_bool(&ld, kf, "agents", "notify_notes", TRUE);
 	cfg->require_dkim = get_bool(&ld, kf, "agents", "require_dkim", FALSE);
@@ -710,6 +924,18 @@ conf_queue_by_name(const MdConfig *cfg, const char *name)
 
 		if (strcmp(q->name, name) == 0)
 			return q;
+	}
+	return NULL;
+}
+
+const MdMailbox *
+conf_mailbox_by_name(const MdConfig *cfg, const char *name)
+{
+	for (guint i = 0; name != NULL && i < cfg->mailboxes->len; i++) {
+		const MdMailbox *m = cfg->mailboxes->pdata[i];
+
+		if (strcmp(m->name, name) == 0)
+			return m;
 	}
 	return NULL;
 }

@@ -44,6 +44,29 @@ typedef struct {
 	GTimeZone *timezone; /* dates in their mail; NULL: UTC */
 } MdAgent;
 
+/* How a [mailbox NAME] connection is protected. */
+typedef enum { MAILBOX_TLS, MAILBOX_STARTTLS, MAILBOX_PLAIN } MdMailboxSecurity;
+
+/* A remote mailbox `maildesk fetch` takes mail from. */
+typedef struct {
+	char *name;
+	gboolean pop3;          /* protocol pop3, else imap */
+	MdMailboxSecurity security;
+	char *host;
+	int port;
+	char *username;
+	char *password;         /* read from password_file */
+	char *password_file;
+	char *folder;           /* imap: the folder fetched, INBOX by default */
+	char *recipient;        /* the queue address it stands for: the envelope recipient */
+	char **flags;           /* imap: set after the commit (NULL-terminated, may be empty) */
+	char *move_to;          /* imap: folder moved to after the commit, or NULL */
+	int poll_interval;      /* seconds between looks when the server has no IDLE */
+	int timeout;            /* seconds for any one network step */
+	gboolean verify_tls;
+	char *ca_file;          /* trusted CAs in PEM, or NULL: the system's */
+} MdMailbox;
+
 typedef struct {
 	char *path; /* the file read */
 
@@ -96,6 +119,7 @@ typedef struct {
 	GPtrArray *calendars; /* MdCalendarConf* */
 	GPtrArray *queues; /* MdQueue* */
 	GPtrArray *agents; /* MdAgent* */
+	GPtrArray *mailboxes; /* MdMailbox* */
 } MdConfig;
 
 void conf_free(MdConfig *cfg);
@@ -117,6 +141,7 @@ const MdQueue *conf_queue_for_address(const MdConfig *cfg, const char *addr);
 const MdQueue *conf_queue_by_name(const MdConfig *cfg, const char *name);
 const MdAgent *conf_agent_by_address(const MdConfig *cfg, const char *addr);
 const MdAgent *conf_agent_by_name(const MdConfig *cfg, const char *name);
+const MdMailbox *conf_mailbox_by_name(const MdConfig *cfg, const char *name);
 gboolean conf_agent_serves(const MdAgent *a, const char *queue);
 
 /* "low", "normal", "high", "urgent" to its index; -1 for anything else. */

@@ -592,6 +592,14 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	if (msg->message_id != NULL &&
 	    (st = store_is_own_message_id(store, msg->message_id, &inc.own)) != MD_OK)
 		return st;
+	if (inc.own) {
+		/* a copy of mail we sent (a Sent folder fetched, a Bcc to a support
+		 * address): its bytes are stored already, as we wrote them, and it
+		 * is nobody's new word on the ticket */
+		res->action = "own-mail";
+		res->matched = "message-id";
+		return store_ticket_by_message_id(store, msg->message_id, &res->ticket);
+	}
 
 	facts.token_ticket = find_token(in->secret, msg, env->recipient, &purpose, &forged);
 	if ((st = find_referenced_ticket(store, msg, &facts.ref_ticket)) != MD_OK)

@@ -41,7 +41,7 @@ typedef struct {
 	gint64 message_row;
 	/* new, append, reopen, new-linked, duplicate, status-request,
 	 * agent-reply, agent-note, agent-commands, agent-refused, agent-empty,
-	 * agent-automatic */
+	 * agent-automatic, own-mail (a copy of our own mail: nothing stored) */
 	const char *action;
 	const char *matched;  /* token, references, tag, new */
 	gboolean ack_queued;

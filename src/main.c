@@ -22,6 +22,7 @@ static const struct {
 	{ "init", cmd_init, "create or migrate the database, create the secret" },
 	{ "deliver", cmd_deliver, "take one message on stdin (Postfix pipe)" },
 	{ "send", cmd_send, "drain the outbox over SMTP" },
+	{ "fetch", cmd_fetch, "take mail from IMAP or POP3 mailboxes" },
 	{ "ticket", cmd_ticket, "list or show tickets" },
 	{ "agent", cmd_agent, "list agents with their load" },
 	{ "tick", cmd_tick, "run the SLA clock: warnings, escalations, reminders, surveys" },

@@ -255,6 +255,83 @@ test_durations(void)
 	g_assert_false(conf_parse_duration("99999999999999999999d", &s));
 }
 
+static void
+test_mailboxes(void)
+{
+	g_autofree char *pw = g_build_filename(tmpdir, "pw", NULL);
+	g_autofree char *path = NULL;
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = NULL;
+	const MdMailbox *m;
+
+	g_assert_true(g_file_set_contents(pw, "s3cret\n", -1, NULL));
+	path = write_conf("[maildesk]\ntemplates = .\n"
+	                  "[queue support]\naddress = support@example.com\n"
+	                  "[queue billing]\naddress = billing@example.com\n"
+	                  "[mailbox a]\nhost = imap.example.com\nusername = u\npassword_file = pw\n"
+	                  "[mailbox b]\nurl = pop3s://pop.example.com/\nusername = u\n"
+	                  "password_file = pw\nrecipient = billing@example.com\n"
+	                  "[mailbox c]\nurl = imap://imap.example.com:1143/Support%20In\n"
+	                  "username = u\npassword_file = pw\nflag = none\nmove_to = Done\n"
+	                  "poll_interval = 2m\n");
+	cfg = conf_load(path, problems);
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_cmpuint(problems->len, ==, 0);
+	m = conf_mailbox_by_name(cfg, "a");
+	g_assert_false(m->pop3);
+	g_assert_cmpint(m->security, ==, MAILBOX_TLS);
+	g_assert_cmpint(m->port, ==, 993);
+	g_assert_cmpstr(m->password, ==, "s3cret");
+	g_assert_cmpstr(m->folder, ==, "INBOX");
+	g_assert_cmpstr(m->recipient, ==, "support@example.com");
+	g_assert_cmpstr(m->flags[0], ==, "\\Seen");
+	g_assert_cmpstr(m->flags[1], ==, "$maildesk");
+	g_assert_null(m->flags[2]);
+	g_assert_true(m->verify_tls);
+	m = conf_mailbox_by_name(cfg, "b");
+	g_assert_true(m->pop3);
+	g_assert_cmpint(m->port, ==, 995);
+	g_assert_null(m->flags[0]);
+	g_assert_cmpstr(m->recipient, ==, "billing@example.com");
+	m = conf_mailbox_by_name(cfg, "c");
+	g_assert_cmpint(m->security, ==, MAILBOX_STARTTLS);
+	g_assert_cmpint(m->port, ==, 1143);
+	g_assert_cmpstr(m->folder, ==, "Support In");
+	g_assert_null(m->flags[0]);
+	g_assert_cmpstr(m->move_to, ==, "Done");
+	g_assert_cmpint(m->poll_interval, ==, 120);
+}
+
+static void
+test_mailbox_problems(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\ntemplates = .\n"
+	                                   "[queue support]\naddress = support@example.com\n"
+	                                   "[mailbox x]\n"
+	                                   "protocol = pop3\nsecurity = ssl\nusername = u\n"
+	                                   "password_file = /nonexistent/pw\nflag = \\Seen\n"
+	                                   "recipient = someone@example.com\ncolour = red\n"
+	                                   "[mailbox y]\nurl = http://imap.example.com/\n"
+	                                   "username = u\npassword_file = /nonexistent/pw\n"
+	                                   "flag = none\nflag = bad(flag\n"
+	                                   "[mailbox z]\nhost = h\nusername = u\n"
+	                                   "password_file = /nonexistent/pw\nflag = none\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_true(has_problem(problems, "[mailbox x] host: a mailbox needs a host"));
+	g_assert_true(has_problem(problems, "[mailbox x] security: \"ssl\" is not tls"));
+	g_assert_true(has_problem(problems, "[mailbox x] password_file:"));
+	g_assert_true(has_problem(problems, "[mailbox x] flag: POP3 has no flags"));
+	g_assert_true(has_problem(problems, "[mailbox x] recipient: someone@example.com is no queue"));
+	g_assert_true(has_problem(problems, "[mailbox x] colour: unknown key"));
+	g_assert_true(has_problem(problems, "[mailbox y] url: \"http://imap.example.com/\""));
+	g_assert_true(has_problem(problems, "[mailbox z] flag: with no flag and no move_to"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -270,10 +347,14 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/calendars", test_calendars);
 	g_test_add_func("/conf/message-size-bound", test_message_size_bound);
 	g_test_add_func("/conf/queue-address-plus", test_queue_address_plus);
+	g_test_add_func("/conf/mailboxes", test_mailboxes);
+	g_test_add_func("/conf/mailbox-problems", test_mailbox_problems);
 	rc = g_test_run();
 	{
 		g_autofree char *p = g_build_filename(tmpdir, "maildesk.conf", NULL);
+		g_autofree char *pw = g_build_filename(tmpdir, "pw", NULL);
 		g_unlink(p);
+		g_unlink(pw);
 		g_rmdir(tmpdir);
 	}
 	g_free(tmpdir);
