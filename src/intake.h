@@ -28,12 +28,25 @@ typedef struct {
 	MdStore *store;
 	GBytes *secret;
 	guint *queued; /* set by intake_message: outbox rows written so far */
+	/* import (no_ack): a ticket whose latest message is older than this
+	 * (UTC seconds) is closed as history; 0 never closes */
+	gint64 history_before;
+	const MdQueue *import_queue; /* import --queue: new tickets go there, or NULL */
 } MdIntake;
 
 typedef struct {
 	const char *sender;    /* envelope sender, "" for <>, NULL when unknown */
 	const char *recipient; /* envelope recipient, NULL when unknown */
-	gboolean no_ack;       /* import: store only, answer nobody */
+	/*
+	 * Import of past mail (cmd_import.c): store only, answer nobody.  No
+	 * acknowledgement, agent mail, notice or outbox row of any kind, no
+	 * autoreply counting, no assignment, no ETA.  The clock (clock_set)
+	 * is the message's own date.  Mail from an agent's or a queue's
+	 * address is our own earlier reply: stored outgoing on its ticket.
+	 * A message older than its ticket's latest activity changes nothing
+	 * but is kept; a ticket left idle before history_before is closed.
+	 */
+	gboolean no_ack;
 } MdEnvelope;
 
 typedef struct {
@@ -41,13 +54,15 @@ typedef struct {
 	gint64 message_row;
 	/* new, append, reopen, new-linked, duplicate, status-request,
 	 * agent-reply, agent-note, agent-commands, agent-refused, agent-empty,
-	 * agent-automatic */
+	 * agent-automatic; import only: our-reply, our-note */
 	const char *action;
 	const char *matched;  /* token, references, tag, new */
 	gboolean ack_queued;
 	guint mail_queued;    /* outbox rows committed: acks, replies, agent mail */
 	char *ack_withheld;   /* reasons when no acknowledgement, or NULL */
 	char *error;          /* why, when not MD_OK */
+	gboolean ticket_created; /* the message opened a ticket */
+	gboolean ours;           /* import: our own earlier reply or note */
 } MdIntakeResult;
 
 void md_intake_result_clear(MdIntakeResult *r);
