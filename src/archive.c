@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "parse.h"
 
 void
 archive_item_clear(MdArchiveItem *item)
@@ -102,6 +103,61 @@ message_date(GMimeMessage *m)
 	return dt != NULL ? g_date_time_to_unix(dt) : 0;
 }
 
+/*
+ * Where the next From_ line after offset starts (a line that begins with
+ * "From ", GMime's own rule), or the file's size: for the message GMime
+ * could not read, whose bytes are still a message to keep.
+ */
+static gint64
+next_from_line(int fd, gint64 offset, gint64 size)
+{
+	guint8 buf[64 * 1024];
+	gint64 at = offset;
+
+	while (at < size) {
+		ssize_t n = pread(fd, buf, sizeof buf, (off_t)at);
+		const guint8 *p = buf;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		while ((p = memchr(p, '\n', (size_t)(buf + n - p))) != NULL) {
+			gsize left = (gsize)(buf + n - p - 1);
+
+			if (left < 5 && at + n < size)
+				break; /* read the line's start again with the next chunk */
+			if (left >= 5 && memcmp(p + 1, "From ", 5) == 0)
+				return at + (p + 1 - buf);
+			p++;
+		}
+		at += p != NULL ? (p - buf) : n;
+	}
+	return size;
+}
+
+/*
+ * The Date of a message GMime's mbox parser gave up on, read by our own
+ * parser (which skips the blank padding that stops GMime's), or 0.  Only
+ * its start is read: the header is all that is needed.
+ */
+static gint64
+salvaged_date(int fd, gint64 offset, gint64 length)
+{
+	gsize want = (gsize)MIN(length, 256 * 1024);
+	g_autofree guint8 *buf = g_malloc(want + 1);
+	g_autoptr(MdMessage) msg = NULL;
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, want, (off_t)offset);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	msg = parse_message(buf, (gsize)n, NULL);
+	return msg->has_date ? msg->date : 0;
+}
+
 static MdStatus
 scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 {
@@ -126,19 +182,22 @@ scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 		gint64 end = g_mime_parser_tell(parser);
 		MdArchiveItem it = { 0 };
 
-		if (m == NULL && (begin < 0 || end <= begin)) {
-			if (g_mime_parser_eos(parser))
-				break;
-			*error_r = g_strdup_printf("%s: the mbox cannot be split at byte %" G_GINT64_FORMAT,
-			                           path, end);
-			g_object_unref(parser);
-			g_object_unref(stream);
-			return MD_DATAERR;
+		if (m == NULL && begin < 0)
+			break;
+		if (m == NULL) {
+			/* GMime stops at a message it cannot read (no header at its
+			 * start): take its bytes up to the next From_ line and
+			 * restart the parser there */
+			end = next_from_line(fd, begin, st.st_size);
+			if (end < st.st_size) {
+				g_mime_stream_seek(stream, end, GMIME_STREAM_SEEK_SET);
+				g_mime_parser_init_with_stream(parser, stream);
+			}
 		}
 		it.source = source;
 		it.offset = begin;
 		it.length = end - begin;
-		it.when = message_date(m);
+		it.when = m != NULL ? message_date(m) : salvaged_date(fd, it.offset, it.length);
 		if (it.when <= 0)
 			it.when = marker_date(marker);
 		if (it.when <= 0)
@@ -147,6 +206,8 @@ scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 		g_array_append_val(items, it);
 		if (m != NULL)
 			g_object_unref(m);
+		if (end >= st.st_size)
+			break;
 	}
 	g_object_unref(parser);
 	g_object_unref(stream);

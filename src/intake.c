@@ -595,9 +595,11 @@ close_as_history(MdIntake *in, MdTicket *t, gint64 now)
 {
 	MdStatus st;
 
-	if (in->history_before <= 0 || now >= in->history_before || t->assignee != NULL ||
-	    strcmp(t->status, "closed") == 0)
+	if (in->history_before <= 0 || now >= in->history_before || t->assignee != NULL)
 		return MD_OK;
+	/* closed already: it closed with its last message (for reopen_days) */
+	if (strcmp(t->status, "closed") == 0)
+		return store_ticket_set_status(in->store, t->id, "closed", now);
 	if ((st = store_ticket_set_status(in->store, t->id, "closed", now)) != MD_OK ||
 	    (st = store_event_add(in->store, t->id, now, "import", "status", t->status, "closed")) !=
 	            MD_OK)
