@@ -347,6 +347,30 @@ def check_mbox(d):
         site.close()
 
 
+def check_corpus(d):
+    """Every corpus message in one mbox, odd ones included: each stored once,
+    byte for byte, nothing queued."""
+    site = Site()
+    path = os.path.join(d, "corpus.mbox")
+    msgs = []
+    for root, _, names in os.walk(CORPUS):
+        for n in sorted(names):
+            if not n.endswith((".tsv", ".md")):
+                with open(os.path.join(root, n), "rb") as f:
+                    msgs.append((stored_bytes(f.read()), 1600000000))
+    stored = write_mbox(path, msgs)
+    try:
+        rc, s, _ = site.run(path)
+        eq("the whole corpus as one mbox: exit 0", rc, 0)
+        eq("... every message read, none failed", (s.get("messages read"), s.get("failed")),
+           (len(msgs), 0))
+        got = {hashlib.sha256(r[0]).hexdigest() for r in site.sql("SELECT raw FROM messages")}
+        eq("... each stored byte for byte", got, {hashlib.sha256(x).hexdigest() for x in stored})
+        eq("... nothing queued", site.one("SELECT count(*) FROM outbox"), 0)
+    finally:
+        site.close()
+
+
 def check_maildir(d):
     site = Site()
     md = os.path.join(d, "Maildir")
@@ -556,6 +580,7 @@ def main():
     try:
         check_mbox(d)
         check_maildir(d)
+        check_corpus(d)
         check_paths(d)
         check_progress(d)
         check_tempfail(d)
