@@ -616,10 +616,8 @@ close_as_history(MdIntake *in, MdTicket *t, gint64 now)
  * subject tag: no participant check, the sender is us and nothing is
  * sent), as a reply the customer saw, or as a note when it went to a
  * ticket's note address.  Unthreaded, it opens a ticket for its first
- * addressee that is not ours: a conversation we started.  A Message-ID we
- * already hold as ours (the same mail in Sent and in a copy) is a
- * duplicate.  The only status change is new -> open, as an agent's
- * answer makes live.
+ * addressee that is not ours: a conversation we started.  The only
+ * status change is new -> open, as an agent's answer makes live.
  */
 static MdStatus
 take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts,
@@ -630,21 +628,13 @@ take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts
 	const MdMessage *msg = inc->msg;
 	const char *from = msg->from->addr;
 	gint64 now = inc->now;
-	gboolean seen = FALSE, found = FALSE, latest;
+	gboolean found = FALSE, latest;
 	MdTicket ticket = { 0 };
 	Placement at = { 0, "reply", "customer", "out" };
 	MdStatus st;
 
 	res->ours = TRUE;
 	res->ack_withheld = g_strdup("import");
-	if (msg->message_id != NULL &&
-	    (st = store_is_own_message_id(store, msg->message_id, &seen)) != MD_OK)
-		return st;
-	if (seen) {
-		res->action = "duplicate";
-		res->matched = "message-id";
-		return store_ticket_by_message_id(store, msg->message_id, &res->ticket);
-	}
 	if (ticket_id == 0 && facts->tag_ticket > 0) {
 		ticket_id = facts->tag_ticket;
 		res->matched = "tag";
@@ -759,6 +749,27 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		res->ticket = dup_ticket;
 		res->message_row = dup_row;
 		return MD_OK;
+	}
+	/* import: the same mail in two folders (the inbox and "All Mail", our
+	 * reply in Sent and in a copy) differs in its trace headers, not in
+	 * what it says; a reused Message-ID alone (some mailers reuse them)
+	 * must not make a different message vanish */
+	if (env->no_ack && msg->message_id != NULL && strlen(msg->text) <= MAX_STORED_TEXT) {
+		gint64 bytes = 0;
+
+		for (guint i = 0; i < msg->attachments->len; i++)
+			bytes += (gint64)((MdAttachment *)msg->attachments->pdata[i])->size;
+		if ((st = store_ticket_by_same_message(
+		             store, msg->message_id, msg->from ? msg->from->addr : NULL,
+		             msg->has_date ? msg->date : 0, msg->subject, msg->text,
+		             msg->attachments->len, bytes, &dup_ticket)) != MD_OK)
+			return st;
+		if (dup_ticket > 0) {
+			res->action = "duplicate";
+			res->matched = "message-id";
+			res->ticket = dup_ticket;
+			return MD_OK;
+		}
 	}
 
 	if (msg->message_id != NULL &&

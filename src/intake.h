@@ -45,6 +45,8 @@ typedef struct {
 	 * address is our own earlier reply: stored outgoing on its ticket.
 	 * A message older than its ticket's latest activity changes nothing
 	 * but is kept; a ticket left idle before history_before is closed.
+	 * The same mail in other bytes (Message-ID, From, Date, subject, text
+	 * and attachments alike: another folder's copy) is a duplicate too.
 	 */
 	gboolean no_ack;
 } MdEnvelope;
