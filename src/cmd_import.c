@@ -182,8 +182,7 @@ cmd_import(const MdGlobal *g, int argc, char **argv)
 	in.store = store;
 	in.secret = secret;
 	in.import_queue = queue;
-	/* past reopen_days a closed ticket is history to threading too */
-	in.history_before = started - (gint64)cfg->reopen_days * 86400;
+	in.import_started = started;
 	tally.tickets = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 
 	for (guint i = 0; i < items->len; i++) {

@@ -29,6 +29,7 @@
 #include "slaclock.h"
 #include "subject.h"
 #include "thread.h"
+#include "tick.h"
 #include "token.h"
 /* The text kept for agents and JSON; the raw message keeps everything. */
 #define MAX_STORED_TEXT (1 << 20)
@@ -399,7 +400,7 @@ take_delivery_report(MdIntake *in, const Incoming *inc, MdTicket *ticket, MdInta
 static MdStatus
 take_vote(MdIntake *in, const Incoming *inc, MdTicket *ticket, int score, MdIntakeResult *res)
 {
-	Placement at = { ticket->id, "customer", "customer" };
+	Placement at = { ticket->id, "customer", "customer", NULL };
 	g_autofree char *comment = quote_strip(inc->msg->text);
 	g_autofree char *value = g_strdup_printf("%d", score);
 	g_autofree char *old_value = NULL;
@@ -426,6 +427,11 @@ take_vote(MdIntake *in, const Incoming *inc, MdTicket *ticket, int score, MdInta
 	                          inc->sender ? inc->sender : "customer", "csat", old_value,
 	                          value)) != MD_OK)
 		return st;
+	/* an imported vote counts; its thanks went out long ago, or never */
+	if (inc->env->no_ack) {
+		res->ack_withheld = g_strdup("import");
+		return MD_OK;
+	}
 	if (old > 0 || reasons != 0) {
 		res->ack_withheld = old > 0 ? g_strdup("repeated vote") : guard_describe(reasons);
 		return MD_OK;
@@ -584,19 +590,25 @@ addressee(const MdConfig *cfg, const MdMessage *msg)
 }
 
 /*
- * import: a ticket whose latest message (at now) is older than the
- * import's horizon is closed, as its agents would have closed it long
+ * import: a ticket whose latest message (at now) was reopen_days old when
+ * the import ran is closed, as its agents would have closed it long
  * since, so that no past question waits in a queue or on an SLA clock.
  * A later message reopens it or opens a linked ticket by reopen_days,
- * as it would have then.  Nobody is told.
+ * as it would have then.  Nobody is told.  A ticket that stays open is
+ * live work from here on, but the SLA targets it missed before the
+ * import are not breaches of ours: tick is told they are dealt with.
  */
 static MdStatus
 close_as_history(MdIntake *in, MdTicket *t, gint64 now)
 {
 	MdStatus st;
 
-	if (in->history_before <= 0 || now >= in->history_before || t->assignee != NULL)
+	if (in->import_started <= 0 || t->assignee != NULL)
 		return MD_OK;
+	if (now >= in->import_started - (gint64)in->cfg->reopen_days * 86400)
+		return strcmp(t->status, "closed") != 0
+		               ? tick_settle_before(in, t, in->import_started, now)
+		               : MD_OK;
 	/* closed already: it closed with its last message (for reopen_days) */
 	if (strcmp(t->status, "closed") == 0)
 		return store_ticket_set_status(in->store, t->id, "closed", now);
@@ -707,6 +719,9 @@ take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts
 	                         &res->message_row)) != MD_OK)
 		goto out;
 	if (found && msg->parse_failed && (st = store_ticket_flag(store, ticket.id)) != MD_OK)
+		goto out;
+	/* our answer met the first-response target, whenever it was due */
+	if (strcmp(at.kind, "reply") == 0 && (st = slaclock_responded(in, &ticket, now)) != MD_OK)
 		goto out;
 	if (latest)
 		st = close_as_history(in, &ticket, now);

@@ -28,9 +28,11 @@ typedef struct {
 	MdStore *store;
 	GBytes *secret;
 	guint *queued; /* set by intake_message: outbox rows written so far */
-	/* import (no_ack): a ticket whose latest message is older than this
-	 * (UTC seconds) is closed as history; 0 never closes */
-	gint64 history_before;
+	/* import (no_ack): when the import runs (UTC seconds).  A ticket
+	 * whose latest message is older than reopen_days by then is closed as
+	 * history; SLA targets of open ones that fell due before it are not
+	 * breaches of ours.  0: nothing is closed or settled. */
+	gint64 import_started;
 	const MdQueue *import_queue; /* import --queue: new tickets go there, or NULL */
 } MdIntake;
 
@@ -44,7 +46,7 @@ typedef struct {
 	 * is the message's own date.  Mail from an agent's or a queue's
 	 * address is our own earlier reply: stored outgoing on its ticket.
 	 * A message older than its ticket's latest activity changes nothing
-	 * but is kept; a ticket left idle before history_before is closed.
+	 * but is kept; a ticket idle for reopen_days at import_started is closed.
 	 * The same mail in other bytes (Message-ID, From, Date, subject, text
 	 * and attachments alike: another folder's copy) is a duplicate too.
 	 */

@@ -104,7 +104,8 @@ def write_mbox(path, messages):
 
 class Site:
     def __init__(self, extra="", busy=None):
-        conf_extra = AGENTS + extra
+        # make_site ends with [queue support]: its lead first
+        conf_extra = "lead = lead@example.com\n" + AGENTS + extra
         self.dir, self.conf = make_site(BIN, SRC, "maildesk-import-", 100, conf_extra)
         if busy is not None:
             with open(self.conf) as f:
@@ -352,6 +353,19 @@ def check_mbox(d):
            site.sql("SELECT status, updated, closed_at FROM tickets WHERE id = ?", tc_ticket),
            [("closed", m["tc"] + DAY, m["tc"] + DAY)])
         eq("still no outbox row", site.one("SELECT count(*) FROM outbox"), 0)
+
+        # the SLA clock: targets missed before the import are not our breaches
+        p = subprocess.run([BIN, "-c", site.conf, "tick"], capture_output=True)
+        eq("tick right after the import: nothing to say", (p.returncode, site.one(
+            "SELECT count(*) FROM outbox"), site.one(
+            "SELECT count(*) FROM events WHERE what IN ('sla-breach', 'sla-warning')")), (0, 0, 0))
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NOW + DAY + DAY // 2))
+        p = subprocess.run([BIN, "-c", site.conf, "tick", "--now", later], capture_output=True)
+        eq("a day and a half on: only the recent ticket, its target ahead at the import, "
+           "escalates", (p.returncode, site.sql(
+               "SELECT ticket_id FROM events WHERE what = 'sla-breach'")), (0, [(rec,)]))
+        eq("... to the lead, and no mail about any other imported ticket", site.sql(
+            "SELECT ticket_id, rcpts FROM outbox"), [(rec, "lead@example.com")])
     finally:
         site.close()
 

@@ -168,7 +168,8 @@ static MdStatus
 take_imported(const guint8 *raw, gsize len, MdIntakeResult *res)
 {
 	static const char mark[] = "X-Fuzz-Import: 1\n";
-	MdIntake in = { .cfg = cfg, .store = store, .secret = fuzz_secret(), .history_before = now + 1 };
+	MdIntake in = { .cfg = cfg, .store = store, .secret = fuzz_secret(),
+		        .import_started = now + (gint64)cfg->reopen_days * 86400 + 1 };
 	MdEnvelope env = { .no_ack = TRUE };
 	g_autofree guint8 *copy = g_malloc(sizeof mark - 1 + len);
 
