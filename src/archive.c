@@ -340,10 +340,14 @@ archive_read(const char *path, const MdArchiveItem *item, gint64 limit, GByteArr
 		done += n;
 	}
 	close(fd);
-	/* an mbox ends each message with a blank line before the next From_ */
+	/* an mbox ends each message with a blank line before the next From_
+	 * (CRLF in a file written on Windows) */
 	if (item->file == NULL && buf->len >= 2 && buf->data[buf->len - 1] == '\n' &&
 	    buf->data[buf->len - 2] == '\n')
 		g_byte_array_set_size(buf, buf->len - 1);
+	else if (item->file == NULL && buf->len >= 4 &&
+	         memcmp(buf->data + buf->len - 4, "\r\n\r\n", 4) == 0)
+		g_byte_array_set_size(buf, buf->len - 2);
 	*raw_r = buf;
 	return MD_OK;
 }

@@ -146,6 +146,34 @@ test_mbox(void)
 	remove_tree(d);
 }
 
+/* An mbox written with CRLF line ends: its separator is CRLF too. */
+static void
+test_mbox_crlf(void)
+{
+	static const char mbox[] = "From a@b Mon Jan  3 10:00:00 2022\r\n"
+	                           "Subject: one\r\n"
+	                           "\r\n"
+	                           "body\r\n"
+	                           "\r\n"
+	                           "From a@b Mon Jan  3 11:00:00 2022\r\n"
+	                           "Subject: two\r\n"
+	                           "\r\n"
+	                           "two\r\n"
+	                           "\r\n";
+	g_autofree char *d = temp_dir();
+	g_autofree char *path = g_build_filename(d, "crlf.mbox", NULL);
+	g_autoptr(GArray) items = items_new();
+	char *error = NULL;
+
+	write_file(path, mbox, sizeof mbox - 1);
+	g_assert_cmpint(archive_scan(path, ARCHIVE_MBOX, 0, items, &error), ==, MD_OK);
+	g_assert_cmpuint(items->len, ==, 2);
+	g_assert_cmpint(g_array_index(items, MdArchiveItem, 1).when, ==, 1641207600);
+	assert_bytes(read_item(path, items, 0), "Subject: one\r\n\r\nbody\r\n");
+	assert_bytes(read_item(path, items, 1), "Subject: two\r\n\r\ntwo\r\n");
+	remove_tree(d);
+}
+
 /*
  * A message GMime's mbox parser gives up on is kept up to the next From_
  * line, wherever that line falls against the 64 KiB reads that look for it.
@@ -234,6 +262,7 @@ main(int argc, char **argv)
 	parse_init();
 	g_test_add_func("/archive/probe", test_probe);
 	g_test_add_func("/archive/mbox", test_mbox);
+	g_test_add_func("/archive/mbox-crlf", test_mbox_crlf);
 	g_test_add_func("/archive/unreadable", test_unreadable);
 	g_test_add_func("/archive/maildir", test_maildir);
 	return g_test_run();
