@@ -164,6 +164,7 @@ scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 	GMimeStream *stream;
 	GMimeParser *parser;
 	struct stat st;
+	gint64 floor = 0; /* where the last message ended: no message starts before */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) != 0) {
@@ -184,6 +185,21 @@ scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 
 		if (m == NULL && begin < 0)
 			break;
+		if (m != NULL && end <= begin && end >= st.st_size) {
+			/* a From_ line with nothing after it ends the file */
+			g_object_unref(m);
+			break;
+		}
+		if (begin < floor || (m != NULL && end <= begin)) {
+			/* never loop on a parser that went back */
+			*error_r = g_strdup_printf("%s: the mbox cannot be split at byte %" G_GINT64_FORMAT,
+			                           path, floor);
+			if (m != NULL)
+				g_object_unref(m);
+			g_object_unref(parser);
+			g_object_unref(stream);
+			return MD_DATAERR;
+		}
 		if (m == NULL) {
 			/* GMime stops at a message it cannot read (no header at its
 			 * start): take its bytes up to the next From_ line and
@@ -206,6 +222,7 @@ scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 		g_array_append_val(items, it);
 		if (m != NULL)
 			g_object_unref(m);
+		floor = end;
 		if (end >= st.st_size)
 			break;
 	}
