@@ -655,7 +655,9 @@ store_ticket_by_same_message(MdStore *s, const char *message_id, const char *fro
                              gint64 date, const char *subject, const char *text,
                              gint64 attachments, gint64 attachment_bytes, gint64 *ticket_r)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT m.ticket_id FROM messages m WHERE m.message_id = ?1 "
+	/* through message_ids, whose index finds the few rows by Message-ID */
+	sqlite3_stmt *st = stmt(s, "SELECT m.ticket_id FROM message_ids i "
+	                           "JOIN messages m ON m.id = i.message_row WHERE i.message_id = ?1 "
 	                           "AND m.from_addr IS ?2 AND m.date IS ?3 AND m.subject IS ?4 "
 	                           "AND m.body_text IS ?5 AND (SELECT count(*) FROM attachments a "
 	                           "WHERE a.message_row = m.id) = ?6 AND (SELECT coalesce(sum(a.size), "
