@@ -28,6 +28,7 @@ int cmd_tick(const MdGlobal *g, int argc, char **argv);
 int cmd_report(const MdGlobal *g, int argc, char **argv);
 int cmd_check_config(const MdGlobal *g, int argc, char **argv);
 int cmd_fetch(const MdGlobal *g, int argc, char **argv);
+int cmd_import(const MdGlobal *g, int argc, char **argv);
 
 /*
  * Shared start-up of the commands that need the configuration: loads it,

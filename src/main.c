@@ -27,6 +27,7 @@ static const struct {
 	{ "agent", cmd_agent, "list agents with their load" },
 	{ "tick", cmd_tick, "run the SLA clock: warnings, escalations, reminders, surveys" },
 	{ "report", cmd_report, "figures: response times, SLA, backlog; the leads' digest" },
+	{ "import", cmd_import, "import an mbox file or a Maildir of past mail" },
 	{ "check-config", cmd_check_config, "validate the configuration" },
 };
 

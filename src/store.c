@@ -650,6 +650,37 @@ store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r)
 	return query_two_ints(s, st, "own message-id", NULL, NULL, own_r);
 }
 
+MdStatus
+store_ticket_by_same_message(MdStore *s, const char *message_id, const char *from_addr,
+                             gint64 date, const char *subject, const char *text,
+                             gint64 attachments, gint64 attachment_bytes, gint64 *ticket_r)
+{
+	/* through message_ids, whose index finds the few rows by Message-ID */
+	sqlite3_stmt *st = stmt(s, "SELECT m.ticket_id FROM message_ids i "
+	                           "JOIN messages m ON m.id = i.message_row WHERE i.message_id = ?1 "
+	                           "AND m.from_addr IS ?2 AND m.date IS ?3 AND m.subject IS ?4 "
+	                           "AND m.body_text IS ?5 AND (SELECT count(*) FROM attachments a "
+	                           "WHERE a.message_row = m.id) = ?6 AND (SELECT coalesce(sum(a.size), "
+	                           "0) FROM attachments a WHERE a.message_row = m.id) = ?7 LIMIT 1");
+	gboolean found;
+
+	*ticket_r = 0;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, message_id);
+	bind_text(st, 2, from_addr);
+	bind_opt_int(st, 3, date);
+	bind_text(st, 4, subject);
+	/* static: the text lives until the step is done; it may be large */
+	if (text != NULL)
+		sqlite3_bind_text64(st, 5, text, strlen(text), SQLITE_STATIC, SQLITE_UTF8);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, attachments);
+	sqlite3_bind_int64(st, 7, attachment_bytes);
+	return query_two_ints(s, st, "ticket by same message", ticket_r, NULL, &found);
+}
+
 static const char ticket_columns[] =
 	"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name, t.assignee,"
 	" t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated, t.solved_at,"

@@ -111,6 +111,15 @@ void store_rollback(MdStore *s);
 MdStatus store_message_by_hash(MdStore *s, const char *sha256, gint64 *row_r, gint64 *ticket_r);
 MdStatus store_ticket_by_message_id(MdStore *s, const char *message_id, gint64 *ticket_r);
 MdStatus store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r);
+/*
+ * The ticket of a stored message that is the same mail in other bytes (0:
+ * none): the same Message-ID, From, Date (0: none), subject, text, and
+ * number and total size of attachments.
+ */
+MdStatus store_ticket_by_same_message(MdStore *s, const char *message_id, const char *from_addr,
+                                      gint64 date, const char *subject, const char *text,
+                                      gint64 attachments, gint64 attachment_bytes,
+                                      gint64 *ticket_r);
 MdStatus store_ticket_get(MdStore *s, gint64 id, MdTicket *t, gboolean *found_r);
 MdStatus store_is_participant(MdStore *s, gint64 ticket, const char *addr, gboolean *yes_r);
 MdStatus store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id_r,

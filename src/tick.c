@@ -292,6 +292,28 @@ tick_ticket(Tick *k)
 }
 
 MdStatus
+tick_settle_before(MdIntake *in, MdTicket *t, gint64 upto, gint64 now)
+{
+	const MdQueue *q = notify_ticket_queue(in->cfg, t);
+	Tick k = { in, t, q, now, NULL, NULL };
+	gboolean first = FALSE;
+	gint64 due;
+	MdStatus st;
+
+	/* the names and instants watch_target() marks its breaches with */
+	if (t->first_response_at == 0 && conf_priority_index(t->priority) >= 0) {
+		due = sla_first_response_due(q, t->priority, t->created);
+		if (due > 0 && due <= upto &&
+		    (st = mark(&k, "breach-first-response", due, &first)) != MD_OK)
+			return st;
+	}
+	due = sla_ticket_resolution_due(in->cfg, q, t, upto);
+	if (due > 0 && due <= upto && (st = mark(&k, "breach-resolution", due, &first)) != MD_OK)
+		return st;
+	return MD_OK;
+}
+
+MdStatus
 tick_run(MdIntake *in, gint64 now, MdTickCounts *counts, char **error_r)
 {
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));

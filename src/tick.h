@@ -35,4 +35,13 @@ typedef struct {
  */
 MdStatus tick_run(MdIntake *in, gint64 now, MdTickCounts *counts, char **error_r);
 
+/*
+ * For `maildesk import`: the first-response and resolution targets of t
+ * that fell due at or before upto passed before maildesk had the ticket.
+ * They are marked as escalated already (at now, in the caller's
+ * transaction), so tick never reports a breach from before its time;
+ * targets still ahead run as usual.
+ */
+MdStatus tick_settle_before(MdIntake *in, MdTicket *t, gint64 upto, gint64 now);
+
 #endif
