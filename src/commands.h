@@ -25,6 +25,7 @@ int cmd_send(const MdGlobal *g, int argc, char **argv);
 int cmd_ticket(const MdGlobal *g, int argc, char **argv);
 int cmd_agent(const MdGlobal *g, int argc, char **argv);
 int cmd_tick(const MdGlobal *g, int argc, char **argv);
+int cmd_report(const MdGlobal *g, int argc, char **argv);
 int cmd_check_config(const MdGlobal *g, int argc, char **argv);
 
 /*

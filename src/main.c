@@ -25,6 +25,7 @@ static const struct {
 	{ "ticket", cmd_ticket, "list or show tickets" },
 	{ "agent", cmd_agent, "list agents with their load" },
 	{ "tick", cmd_tick, "run the SLA clock: warnings, escalations, reminders, surveys" },
+	{ "report", cmd_report, "figures: response times, SLA, backlog; the leads' digest" },
 	{ "check-config", cmd_check_config, "validate the configuration" },
 };
 

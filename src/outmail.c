@@ -24,7 +24,7 @@ const char *const outmail_templates[] = {
 	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
 	"agent-refused", "agent-unverified", "agent-sla-warning", "agent-escalation",
 	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks",
-	"agent-delivery-failed", NULL,
+	"agent-delivery-failed", "agent-report", NULL,
 };
 
 char *

@@ -1580,6 +1580,108 @@ store_request_insert(MdStore *s, const char *kind, const char *from_addr,
 	return write_blob(s, "requests", "raw", *row_r, raw, raw_len);
 }
 
+void
+md_status_event_clear(MdStatusEvent *e)
+{
+	g_clear_pointer(&e->old_status, g_free);
+	g_clear_pointer(&e->new_status, g_free);
+}
+
+void
+md_csat_row_clear(MdCsatRow *r)
+{
+	g_clear_pointer(&r->queue, g_free);
+}
+
+/* The tickets of a report: ?1 is its start. */
+#define REPORT_TICKETS_WHERE \
+	" WHERE t.created >= ?1 OR t.solved_at >= ?1 OR t.closed_at >= ?1" \
+	" OR t.status NOT IN ('solved','closed')"
+
+MdStatus
+store_report_tickets(MdStore *s, gint64 since, GArray *tickets_r)
+{
+	/* the columns of ticket_columns, the first response with its fallback */
+	sqlite3_stmt *st = stmt(s,
+		"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name,"
+		" t.assignee, t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated,"
+		" t.solved_at, t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual,"
+		" coalesce(t.first_response_at, (SELECT min(m.received) FROM messages m"
+		"  WHERE m.ticket_id = t.id AND m.kind = 'reply' AND m.direction = 'out')),"
+		" t.pending_since, t.paused"
+		" FROM tickets t JOIN customers c ON c.id = t.customer_id"
+		REPORT_TICKETS_WHERE " ORDER BY t.id");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, since);
+	return collect_tickets(s, st, tickets_r, "report tickets");
+}
+
+MdStatus
+store_report_status_events(MdStore *s, gint64 since, GArray *events_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT e.ticket_id, e.at, e.old_value, e.new_value FROM events e"
+	                           " WHERE e.what = 'status' AND e.ticket_id IN"
+	                           " (SELECT t.id FROM tickets t" REPORT_TICKETS_WHERE ")"
+	                           " ORDER BY e.ticket_id, e.at, e.id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdStatusEvent e = { 0 };
+
+		e.ticket = sqlite3_column_int64(st, 0);
+		e.at = sqlite3_column_int64(st, 1);
+		e.old_status = col_text(st, 2);
+		e.new_status = col_text(st, 3);
+		g_array_append_val(events_r, e);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "report events");
+}
+
+MdStatus
+store_report_csat(MdStore *s, gint64 since, gint64 until, GArray *votes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT v.ticket_id, t.queue, v.score, v.at FROM csat v"
+	                           " JOIN tickets t ON t.id = v.ticket_id"
+	                           " WHERE v.at >= ? AND v.at < ? ORDER BY v.ticket_id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdCsatRow r = { 0 };
+
+		r.ticket = sqlite3_column_int64(st, 0);
+		r.queue = col_text(st, 1);
+		r.score = sqlite3_column_int(st, 2);
+		r.at = sqlite3_column_int64(st, 3);
+		g_array_append_val(votes_r, r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "report csat");
+}
+
+MdStatus
+store_digest_sent(MdStore *s, const char *lead, const char *period, gboolean *yes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM events WHERE ticket_id IS NULL AND what = 'digest'"
+	                           " AND old_value = ? COLLATE NOCASE AND new_value = ? LIMIT 1");
+
+	*yes_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, lead);
+	bind_text(st, 2, period);
+	return query_two_ints(s, st, "digest sent", NULL, NULL, yes_r);
+}
+
 MdStatus
 store_ticket_list(MdStore *s, const char *status, GArray *tickets_r)
 {

@@ -192,6 +192,38 @@ MdStatus store_tickets_to_tick(MdStore *s, GArray *ids_r);
 MdStatus store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment,
                          const char *from_addr, gint64 at, int *old_score_r);
 
+/* Reports (report.c) */
+typedef struct {
+	gint64 ticket;
+	gint64 at;
+	char *old_status, *new_status;
+} MdStatusEvent;
+
+void md_status_event_clear(MdStatusEvent *e);
+
+typedef struct {
+	gint64 ticket;
+	char *queue;
+	int score;
+	gint64 at;
+} MdCsatRow;
+
+void md_csat_row_clear(MdCsatRow *r);
+
+/*
+ * The tickets a report from since on concerns: created, solved or
+ * closed since then, or not solved or closed now (MdTicket, by id).
+ * first_response_at falls back to the first relayed reply (a messages
+ * row kind reply, direction out) for tickets from before it was kept.
+ */
+MdStatus store_report_tickets(MdStore *s, gint64 since, GArray *tickets_r);
+/* The 'status' events of those tickets, by ticket and then time (MdStatusEvent). */
+MdStatus store_report_status_events(MdStore *s, gint64 since, GArray *events_r);
+/* Satisfaction votes (the latest of each ticket) cast in [since, until) (MdCsatRow). */
+MdStatus store_report_csat(MdStore *s, gint64 since, gint64 until, GArray *votes_r);
+/* Whether a digest for period went to lead (an events row without ticket, what 'digest'). */
+MdStatus store_digest_sent(MdStore *s, const char *lead, const char *period, gboolean *yes_r);
+
 /* Admin */
 MdStatus store_ticket_list(MdStore *s, const char *status, GArray *tickets_r); /* MdTicket */
 MdStatus store_ticket_messages(MdStore *s, gint64 ticket, GPtrArray *rows_r); /* MdMessageRow* */

@@ -31,19 +31,16 @@ mark(const Tick *k, const char *what, gint64 due, gboolean *first_r)
 }
 
 /*
- * The instant share per cent of a target of minutes, counted from start
- * (plus extra business minutes already on the clock), falls due; the
- * wall-clock share of start..due when the ticket has no calendar.
+ * The instant [sla] warn_at per cent of a target of minutes on the
+ * ticket's calendar, counted from start (plus extra business minutes
+ * paused), falls due.
  */
 static gint64
 share_instant(const Tick *k, gint64 start, gint64 minutes, gint64 extra, gint64 due)
 {
-	const MdCalendar *cal = sla_calendar(k->q, k->t->priority);
-	gint64 at;
+	gint64 at = calendar_add_minutes(sla_calendar(k->q, k->t->priority), start,
+	                                 minutes * k->in->cfg->warn_at / 100 + extra);
 
-	if (cal == NULL || minutes == 0)
-		return start + (due - start) * k->in->cfg->warn_at / 100;
-	at = calendar_add_minutes(cal, start, minutes * k->in->cfg->warn_at / 100 + extra);
 	return at == CALENDAR_NEVER ? due : at;
 }
 
@@ -263,6 +260,7 @@ tick_ticket(Tick *k)
 {
 	MdTicket *t = k->t;
 	const char *s = t->status;
+	int p = conf_priority_index(t->priority);
 
 	if (strcmp(s, "pending") == 0)
 		return pending(k);
@@ -271,20 +269,18 @@ tick_ticket(Tick *k)
 	if (strcmp(s, "new") != 0 && strcmp(s, "open") != 0 && strcmp(s, "on-hold") != 0)
 		return MD_OK;
 	if (t->first_response_at == 0) {
-		int p = conf_priority_index(t->priority);
 		gint64 due = sla_first_response_due(k->q, t->priority, t->created);
 		MdStatus st;
 
-		if (p >= 0 && due > 0 &&
+		if (due > 0 &&
 		    (st = watch_target(k, "first-response", t->created, k->q->first_response[p], 0,
 		                       due)) != MD_OK)
 			return st;
 	}
-	{
-		int p = conf_priority_index(t->priority);
-		gint64 minutes = p >= 0 && sla_calendar(k->q, t->priority) != NULL ?
-		                         k->q->resolution[p] : 0;
-		MdStatus st = watch_target(k, "resolution", t->created, minutes, t->paused,
+	/* warnings and escalations keep to the queue's SLA policy; a slip is
+	 * told of whatever the ETA came from */
+	if (p >= 0 && k->q->resolution[p] > 0 && sla_calendar(k->q, t->priority) != NULL) {
+		MdStatus st = watch_target(k, "resolution", t->created, k->q->resolution[p], t->paused,
 		                           sla_ticket_resolution_due(k->in->cfg, k->q, t, k->now));
 
 		if (st != MD_OK)
