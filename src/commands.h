@@ -21,6 +21,7 @@ typedef struct {
 
 int cmd_init(const MdGlobal *g, int argc, char **argv);
 int cmd_deliver(const MdGlobal *g, int argc, char **argv);
+int cmd_lmtpd(const MdGlobal *g, int argc, char **argv);
 int cmd_send(const MdGlobal *g, int argc, char **argv);
 int cmd_ticket(const MdGlobal *g, int argc, char **argv);
 int cmd_agent(const MdGlobal *g, int argc, char **argv);

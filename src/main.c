@@ -21,6 +21,7 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init, "create or migrate the database, create the secret" },
 	{ "deliver", cmd_deliver, "take one message on stdin (Postfix pipe)" },
+	{ "lmtpd", cmd_lmtpd, "serve LMTP (Postfix lmtp:) with group commit" },
 	{ "send", cmd_send, "drain the outbox over SMTP" },
 	{ "ticket", cmd_ticket, "list or show tickets" },
 	{ "agent", cmd_agent, "list agents with their load" },

@@ -512,6 +512,33 @@ store_rollback(MdStore *s)
 	s->in_tx = FALSE;
 }
 
+MdStatus
+store_savepoint(MdStore *s)
+{
+	return exec(s, "SAVEPOINT intake", "savepoint");
+}
+
+MdStatus
+store_release(MdStore *s)
+{
+	return exec(s, "RELEASE intake", "release");
+}
+
+void
+store_rollback_savepoint(MdStore *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	/* ROLLBACK TO keeps the savepoint open; RELEASE then drops it */
+	sqlite3_exec(s->db, "ROLLBACK TO intake; RELEASE intake", NULL, NULL, NULL);
+}
+
+gboolean
+store_in_transaction(MdStore *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
 void
 md_ticket_clear(MdTicket *t)
 {
