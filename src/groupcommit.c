@@ -87,6 +87,8 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 	MdStatus st;
 	guint committed_ok = 0, queued = 0;
 
+	gint64 t0 = g_get_monotonic_time(), t1;
+
 	for (guint i = 0; i < n; i++)
 		jobs[i]->status = MD_OK;
 	if ((st = store_begin(c->store)) != MD_OK) {
@@ -114,6 +116,7 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 			return;
 		}
 	}
+	t1 = g_get_monotonic_time();
 	if ((st = store_commit(c->store)) != MD_OK) {
 		g_autofree char *why = g_strdup(store_error(c->store));
 
@@ -128,7 +131,7 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 		queued += jobs[i]->result.mail_queued;
 		intake_log_committed(jobs[i]->parsed, &jobs[i]->env, &jobs[i]->result);
 	}
-	log_debug("group commit: %u of %u messages", committed_ok, n);
+	log_debug("group commit: %u of %u messages, %" G_GINT64_FORMAT " us intake, %" G_GINT64_FORMAT " us commit", committed_ok, n, t1 - t0, g_get_monotonic_time() - t1);
 	if (queued > 0 && c->committed != NULL)
 		c->committed(queued, c->committed_data);
 }

@@ -1004,8 +1004,12 @@ store_autoreply_log(MdStore *s, const char *addr, gint64 at)
 	sqlite3_bind_int64(st, 2, at);
 	if ((r = run(s, st, "autoreply log")) != MD_OK)
 		return r;
-	/* only the last day matters for the hourly limit */
-	prune = stmt(s, "DELETE FROM autoreply_log WHERE at < ?");
+	/* only the last day matters for the hourly limit.  Rows come in time
+	 * order, so the two oldest rows, if stale, go with each new one: the
+	 * log stays about a day long, and no insert scans it (there is no
+	 * index on at alone; a scan per acknowledgement grew with the log) */
+	prune = stmt(s, "DELETE FROM autoreply_log WHERE rowid IN "
+	                "(SELECT rowid FROM autoreply_log ORDER BY rowid LIMIT 2) AND at < ?");
 	if (prune == NULL)
 		return MD_TEMPFAIL;
 	sqlite3_bind_int64(prune, 1, at - 86400);
