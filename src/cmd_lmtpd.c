@@ -240,6 +240,7 @@ run_tick(gpointer data)
 		d->tick_pid = 0;
 		return G_SOURCE_CONTINUE;
 	}
+	log_debug("tick: started pid %d", (int)d->tick_pid);
 	g_child_watch_add(d->tick_pid, tick_exited, d);
 	return G_SOURCE_CONTINUE;
 }

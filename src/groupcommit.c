@@ -152,6 +152,7 @@ switch_site(MdCommitter *c, MdSite *site)
 		store_close(c->store);
 		c->store = store;
 	}
+	store_set_busy_timeout(c->store, site->cfg->busy_timeout_ms);
 	md_site_unref(c->site);
 	c->site = site;
 }

@@ -512,6 +512,12 @@ store_rollback(MdStore *s)
 	s->in_tx = FALSE;
 }
 
+void
+store_set_busy_timeout(MdStore *s, int busy_timeout_ms)
+{
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+}
+
 MdStatus
 store_savepoint(MdStore *s)
 {

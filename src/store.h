@@ -89,6 +89,8 @@ void md_outbox_row_free(MdOutboxRow *r);
 MdStore *store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *status_r,
                     char **error_r);
 void store_close(MdStore *s);
+/* A new busy timeout for an open store (a reloaded configuration). */
+void store_set_busy_timeout(MdStore *s, int busy_timeout_ms);
 const char *store_error(MdStore *s);
 
 /* Creates the schema or migrates it forward to STORE_SCHEMA_VERSION. */
