@@ -17,6 +17,7 @@ typedef struct {
 	const char *config_path;
 	gboolean verbose;
 	const char *self; /* path of our own binary, for deliver's send kick */
+	const char *send_exe; /* the maildesk binary for that kick; NULL: ourselves */
 } MdGlobal;
 
 int cmd_init(const MdGlobal *g, int argc, char **argv);

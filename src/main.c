@@ -43,7 +43,7 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
-	MdGlobal g = { NULL, FALSE, argv[0] };
+	MdGlobal g = { NULL, FALSE, argv[0], NULL };
 	int i;
 
 	setlocale(LC_ALL, "C.UTF-8");

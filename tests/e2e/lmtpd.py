@@ -224,6 +224,21 @@ def run(site, conf, db, sock, pidfile):
            db_query(db, "SELECT env_sender FROM messages WHERE message_id = 'null-1@example.org'"),
            [("",)])
 
+    # --- the same message by pipe(8) (flags=R) to maildesk-deliver, the
+    # lean deliver binary: recognised as the duplicate it is
+    lean = os.path.join(os.path.dirname(BIN), "maildesk-deliver")
+    piped = b"Return-Path: <p@example.org>\n" + body[:-3].replace(b"\r\n", b"\n").replace(
+        b"\n..", b"\n.")
+    p = subprocess.run([lean, "-c", conf, "deliver", "--sender", "p@example.org", "--recipient",
+                        "support@example.com"], input=piped, capture_output=True)
+    tap.eq("maildesk-deliver exits 0", p.returncode, 0)
+    tap.eq("the piped copy of an LMTP message is a duplicate: still one stored",
+           count_mid(db, "pipe-1@example.org"), 1)
+    p = subprocess.run([lean, "-c", conf, "--recipient", "support@example.com"],
+                       input=message("lean-1").replace(b"\r\n", b"\n"), capture_output=True)
+    tap.eq("maildesk-deliver, without the word deliver, stores a new message",
+           (p.returncode, count_mid(db, "lean-1@example.org")), (0, 1))
+
     # --- many messages on one connection (smtplib)
     s = d.lmtp()
     s.ehlo("client")  # LMTP's ehlo sends LHLO
