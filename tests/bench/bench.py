@@ -22,6 +22,7 @@ import time
 from email.message import EmailMessage
 
 BIN = os.environ["MAILDESK_BIN"]
+LEAN = os.path.join(os.path.dirname(BIN), "maildesk-deliver")
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
 from mdsite import make_site  # noqa: E402
@@ -97,15 +98,17 @@ def row(label, rate, lat=None, limit=None, note=""):
 
 def start_cost(conf):
     """A process linked like maildesk deliver that loads the config and
-    opens the database (`ticket list` of nothing), and a bare start."""
-    def t(args, n=60):
+    opens the database (`ticket list` of nothing), a bare start, and a
+    bare start of the lean maildesk-deliver."""
+    def t(args, n=60, binary=BIN):
         lat = []
         for _ in range(n):
             t0 = time.perf_counter()
-            subprocess.run([BIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             lat.append(time.perf_counter() - t0)
         return statistics.median(lat)
-    return t(["--version"]), t(["-c", conf, "ticket", "list", "--status", "closed"])
+    return (t(["--version"]), t(["-c", conf, "ticket", "list", "--status", "closed"]),
+            t(["--help"], binary=LEAN))
 
 
 def commit_cost(directory, n=300):
@@ -127,9 +130,9 @@ def commit_cost(directory, n=300):
 
 # ---- deliver
 
-def deliver_one(conf, raw):
+def deliver_one(conf, raw, binary=BIN):
     t0 = time.perf_counter()
-    p = subprocess.run([BIN, "-c", conf, "deliver", "--sender", "c@example.org",
+    p = subprocess.run([binary, "-c", conf, "deliver", "--sender", "c@example.org",
                         "--recipient", "support@example.com"],
                        input=raw, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if p.returncode != 0:
@@ -137,11 +140,11 @@ def deliver_one(conf, raw):
     return time.perf_counter() - t0
 
 
-def deliver_run(conf, n, concurrency, run):
+def deliver_run(conf, n, concurrency, run, binary=BIN):
     msgs = [message(i, run=run) for i in range(n)]
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as ex:
-        lat = list(ex.map(lambda raw: deliver_one(conf, raw), msgs))
+        lat = list(ex.map(lambda raw: deliver_one(conf, raw, binary), msgs))
     return n / (time.perf_counter() - t0), lat
 
 
@@ -280,11 +283,13 @@ def main():
           f"{N_DELIVER} messages, lmtpd rows {N_LMTP}; history {HISTORY:,} tickets",
           file=sys.stderr)
 
-    bare, start_open = start_cost(conf)
+    bare, start_open, lean_start = start_cost(conf)
     commit = commit_cost(d)
     proc_limit = 1 / (start_open + commit)
     fsync_limit = 1 / commit
     rows.append(row("limit: process start (--version)", 1 / bare, note=f"{bare * 1000:.1f} ms"))
+    rows.append(row("limit: process start, maildesk-deliver (--help)", 1 / lean_start,
+                    note=f"{lean_start * 1000:.1f} ms"))
     rows.append(row("limit: start + config + open database", 1 / start_open,
                     note=f"{start_open * 1000:.1f} ms"))
     rows.append(row("limit: single-row commit, synchronous=FULL", fsync_limit,
@@ -297,7 +302,14 @@ def main():
         rows.append(row(f"deliver, {'sequential' if conc == 1 else f'{conc} concurrent'}",
                         rate, lat, proc_limit, "ratio to process + commit"))
 
+    for conc in (1, 8):
+        dd, cc = site()
+        rate, lat = deliver_run(cc, N_DELIVER, conc, f"e{conc}", LEAN)
+        rows.append(row(f"maildesk-deliver (no libcurl), {'sequential' if conc == 1 else f'{conc} concurrent'}",
+                        rate, lat, proc_limit, "ratio to process + commit"))
+
     sock = os.path.join(d, "lmtp.sock")
+    lmtp1 = None
     for conns in (1, 4, 16):
         dd, cc = site()
         s = os.path.join(dd, "lmtp.sock")
@@ -307,6 +319,13 @@ def main():
         p.wait()
         rows.append(row(f"lmtpd, {conns} connection{'s' if conns > 1 else ''}", rate, lat,
                         fsync_limit, "ratio to single-row commits"))
+        if conns == 1:
+            lmtp1 = statistics.median(lat)
+    # deliver handing its message to a running lmtpd would still start a
+    # process, then wait for an LMTP exchange and its commit
+    est = lean_start + lmtp1
+    rows.append(row("estimate: deliver relaying to lmtpd (lean start + lmtpd p50)", 1 / est,
+                    note=f"{est * 1000:.1f} ms per message, sequential"))
 
     hist = {}
     for n in (1000, HISTORY):
