@@ -151,7 +151,7 @@ drain_once(MdSite *site, MdStore **store, char **store_db)
 		/* another sender at work: it looks again after its drain */
 		if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
 			break;
-		st = outbox_drain(site->cfg, *store, &counts);
+		st = outbox_drain(site->cfg, *store, site->secret, &counts);
 		flock(lock_fd, LOCK_UN);
 		if (st != MD_OK || counts.sent + counts.failed == 0 ||
 		    store_outbox_next_due(*store, &next) != MD_OK || next == 0 || next > clock_now())
