@@ -13,17 +13,23 @@
 
 /* A bound on one transaction's size: its lock is held while it runs. */
 #define MAX_BATCH 256
+/* how often the checkpoint thread copies the WAL into the database */
+#define CHECKPOINT_INTERVAL_US (G_USEC_PER_SEC / 2)
 
 struct MdCommitter {
 	GMutex lock;
 	GCond work;  /* jobs queued, or stopping */
 	GCond done;  /* a batch finished */
+	GCond stop;  /* wakes the checkpointer when stopping */
 	GQueue queue; /* MdCommitJob*, in arrival order */
 	gboolean stopping;
 	MdSite *next_site; /* set by committer_set_site, taken by the writer */
 
+	char *database; /* the writer's current database, for the checkpointer */
+
 	/* the writer thread's own */
 	GThread *thread;
+	GThread *checkpointer;
 	MdSite *site;
 	MdStore *store;
 	MdCommittedFunc committed;
@@ -150,7 +156,12 @@ switch_site(MdCommitter *c, MdSite *site)
 			return;
 		}
 		store_close(c->store);
+		store_set_autocheckpoint(store, 0);
 		c->store = store;
+		g_mutex_lock(&c->lock);
+		g_free(c->database);
+		c->database = g_strdup(site->cfg->database);
+		g_mutex_unlock(&c->lock);
 	}
 	store_set_busy_timeout(c->store, site->cfg->busy_timeout_ms);
 	md_site_unref(c->site);
@@ -192,6 +203,54 @@ writer_main(gpointer data)
 	return NULL;
 }
 
+/*
+ * Copies the WAL into the database twice a second on a connection of its
+ * own, so the writer's commits never wait for a checkpoint and its fsync
+ * (with SQLite's automatic checkpoints, every thousandth page written
+ * made one commit pay for copying all of them).
+ */
+static gpointer
+checkpointer_main(gpointer data)
+{
+	MdCommitter *c = data;
+	MdStore *store = NULL;
+	g_autofree char *path = NULL;
+
+	g_mutex_lock(&c->lock);
+	while (!c->stopping) {
+		gint64 deadline = g_get_monotonic_time() + CHECKPOINT_INTERVAL_US;
+
+		while (!c->stopping && g_cond_wait_until(&c->stop, &c->lock, deadline))
+			;
+		if (c->stopping)
+			break;
+		if (g_strcmp0(path, c->database) != 0) {
+			g_clear_pointer(&store, store_close);
+			g_free(path);
+			path = g_strdup(c->database);
+		}
+		g_mutex_unlock(&c->lock);
+		if (store == NULL) {
+			g_autofree char *error = NULL;
+			MdStatus st;
+
+			store = store_open(path, 1000, FALSE, &st, &error);
+			if (store == NULL)
+				log_warning("checkpoint: %s", error);
+		}
+		if (store != NULL && store_checkpoint(store) != MD_OK)
+			log_warning("checkpoint: %s", store_error(store));
+		g_mutex_lock(&c->lock);
+	}
+	g_mutex_unlock(&c->lock);
+	if (store != NULL) {
+		/* the last copy, so the WAL is short for whoever comes next */
+		store_checkpoint(store);
+		store_close(store);
+	}
+	return NULL;
+}
+
 MdCommitter *
 committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus *status_r)
 {
@@ -204,12 +263,16 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->work);
 	g_cond_init(&c->done);
+	g_cond_init(&c->stop);
 	g_queue_init(&c->queue);
 	c->site = md_site_ref(site);
 	c->store = store;
+	store_set_autocheckpoint(store, 0);
+	c->database = g_strdup(site->cfg->database);
 	c->committed = committed;
 	c->committed_data = data;
 	c->thread = g_thread_new("commit", writer_main, c);
+	c->checkpointer = g_thread_new("checkpoint", checkpointer_main, c);
 	return c;
 }
 
@@ -245,8 +308,11 @@ committer_stop(MdCommitter *c)
 	g_mutex_lock(&c->lock);
 	c->stopping = TRUE;
 	g_cond_signal(&c->work);
+	g_cond_signal(&c->stop);
 	g_mutex_unlock(&c->lock);
 	g_thread_join(c->thread);
+	g_thread_join(c->checkpointer);
+	g_free(c->database);
 	if (c->next_site != NULL)
 		md_site_unref(c->next_site);
 	md_site_unref(c->site);
@@ -254,6 +320,7 @@ committer_stop(MdCommitter *c)
 	g_queue_clear(&c->queue);
 	g_cond_clear(&c->work);
 	g_cond_clear(&c->done);
+	g_cond_clear(&c->stop);
 	g_mutex_clear(&c->lock);
 	g_free(c);
 }

@@ -539,6 +539,23 @@ store_rollback(MdStore *s)
 }
 
 void
+store_set_autocheckpoint(MdStore *s, int pages)
+{
+	sqlite3_wal_autocheckpoint(s->db, pages);
+}
+
+MdStatus
+store_checkpoint(MdStore *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* busy: a writer or a reader is in the way; the next round copies it */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		return fail(s, rc, "checkpoint");
+	return MD_OK;
+}
+
+void
 store_set_busy_timeout(MdStore *s, int busy_timeout_ms)
 {
 	sqlite3_busy_timeout(s->db, busy_timeout_ms);

@@ -92,6 +92,14 @@ void md_outbox_row_free(MdOutboxRow *r);
 MdStore *store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *status_r,
                     char **error_r);
 void store_close(MdStore *s);
+/*
+ * Checkpoints: store_set_autocheckpoint(s, 0) stops this connection from
+ * copying the WAL into the database itself after a commit (lmtpd's writer
+ * leaves that, and its fsync, to another connection that calls
+ * store_checkpoint(), a PASSIVE checkpoint that never waits for locks).
+ */
+void store_set_autocheckpoint(MdStore *s, int pages);
+MdStatus store_checkpoint(MdStore *s);
 /* A new busy timeout for an open store (a reloaded configuration). */
 void store_set_busy_timeout(MdStore *s, int busy_timeout_ms);
 const char *store_error(MdStore *s);

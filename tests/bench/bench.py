@@ -245,9 +245,9 @@ def add_history(db, n):
 
 # ---- memory
 
-def deliver_rss_kb(conf, raw):
+def deliver_rss_kb(conf, raw, binary=BIN):
     code = ("import resource,subprocess,sys;"
-            f"subprocess.run([{BIN!r},'-c',{conf!r},'deliver','--recipient','support@example.com'],"
+            f"subprocess.run([{binary!r},'-c',{conf!r},'deliver','--recipient','support@example.com'],"
             "input=sys.stdin.buffer.read(),stdout=subprocess.DEVNULL,check=True);"
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], input=raw, stdout=subprocess.PIPE, check=True)
@@ -350,9 +350,11 @@ def main():
     for label, size in (("10 KB", 10_000), ("1 MB", 1_000_000), ("20 MB", 20_000_000)):
         raw = big_message(size, size)
         rss = deliver_rss_kb(conf, raw)
+        lean = deliver_rss_kb(conf, big_message(size + 2, size), LEAN)
         lrss = lmtpd_rss_kb(conf, sock, big_message(size + 1, size))
         rows.append((f"peak RSS, {label} message", "", "", "", "",
-                     f"deliver {rss / 1024:.1f} MB, lmtpd {lrss / 1024:.1f} MB"))
+                     f"deliver {rss / 1024:.1f} MB, maildesk-deliver {lean / 1024:.1f} MB, "
+                     f"lmtpd {lrss / 1024:.1f} MB"))
 
     head = ("measure", "rate", "p50", "p99", "ratio", "note")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(6)]
