@@ -217,6 +217,7 @@ def main():
     os.chmod(work, 0o755)
     dove = None
     noidle = None
+    mounted = []
     site = None
     watcher = None
     try:
@@ -291,7 +292,9 @@ password_file = {work}/pw
         with open(conf, "w") as f:
             f.write(text.replace("[maildesk]\n", "[maildesk]\nbusy_timeout = 1\n", 1))
         db = sqlite3.connect(os.path.join(site, "maildesk.db"), timeout=30)
-        one = lambda q, *a: db.execute(q, a).fetchone()[0]  # noqa: E731
+
+        def one(q, *a):
+            return db.execute(q, a).fetchone()[0]
 
         def fetch(*args):
             return run([BIN, "-v", "-c", conf, "fetch", "--once"] + list(args))
@@ -392,6 +395,31 @@ password_file = {work}/pw
            one("SELECT count(*) FROM messages WHERE message_id = ?", late_mid.strip("<>")), 1)
         late_flags = [f for _, f, m in dove.messages("support") if m == late_mid]
         ok("... and marked", len(late_flags) == 1 and "$maildesk" in late_flags[0])
+
+        # --- likewise when the database's file system turns read-only
+        ro, ro_mid = new_message("while the disk was read-only")
+        dove.append("support", ro)
+        db.close()
+        if run(["mount", "--bind", site, site]).returncode != 0:
+            bail("cannot bind-mount the site")
+        mounted.append(site)
+        p = run(["mount", "-o", "remount,ro,bind", site, site])
+        if p.returncode != 0:
+            bail("cannot make the site read-only: " + p.stderr.decode(errors="replace"))
+        p = fetch("--mailbox", "tls")
+        run(["umount", site])
+        mounted.remove(site)
+        db = sqlite3.connect(os.path.join(site, "maildesk.db"), timeout=30)
+        eq("fetch exits 75 on a read-only database", p.returncode, 75)
+        ok("... and says why", b"read-only" in p.stderr)
+        if b"read-only" not in p.stderr:
+            print("# " + p.stderr.decode(errors="replace").replace("\n", "\n# "))
+        eq("... the message is left unmarked",
+           ["$maildesk" in f for _, f, m in dove.messages("support") if m == ro_mid], [False])
+        p = fetch("--mailbox", "tls")
+        eq("once writable again the next run takes it", p.returncode, 0)
+        eq("... stored once",
+           one("SELECT count(*) FROM messages WHERE message_id = ?", ro_mid.strip("<>")), 1)
 
         # --- a message nobody can parse is stored, flagged for agents, and marked
         junk = b"\x01\x02 this is not mail\n\x7f\xfe\xff binary rubbish without a header\n"
@@ -520,6 +548,8 @@ password_file = {work}/pw
         for what in ("security", "password_file", "flag"):
             ok(f"... naming its {what}", f"[mailbox broken] {what}:" in err)
     finally:
+        for m in mounted:
+            run(["umount", m])
         if watcher is not None:
             watcher.kill()
             watcher.wait()
