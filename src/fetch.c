@@ -271,6 +271,31 @@ has_capability(mailimap *imap, const char *name)
 	return mailimap_has_extension(imap, (char *)name) != 0;
 }
 
+/*
+ * Whether the selected folder keeps flag for good: a server that drops
+ * our keyword would hand every message out again at each run.  Without
+ * a PERMANENTFLAGS response, everything is taken to be kept.
+ */
+static gboolean
+flag_is_permanent(mailimap *imap, const char *flag)
+{
+	clist *perm = imap->imap_selection_info != NULL ? imap->imap_selection_info->sel_perm_flags
+	                                                : NULL;
+
+	if (perm == NULL || *flag == '\\')
+		return TRUE;
+	for (clistiter *it = clist_begin(perm); it != NULL; it = clist_next(it)) {
+		struct mailimap_flag_perm *p = clist_content(it);
+
+		if (p->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return TRUE;
+		if (p->fl_flag != NULL && p->fl_flag->fl_type == MAILIMAP_FLAG_KEYWORD &&
+		    g_ascii_strcasecmp(p->fl_flag->fl_data.fl_keyword, flag) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Connects, protects, verifies and logs in; the status says what failed. */
 static MdStatus
 imap_open(Session *s)
@@ -327,6 +352,13 @@ imap_open(Session *s)
 		          mb->folder, r);
 		return r == MAILIMAP_ERROR_SELECT ? MD_CONFIG : MD_TEMPFAIL;
 	}
+	for (char **f = mb->flags; *f != NULL; f++)
+		if (!flag_is_permanent(s->imap, *f)) {
+			log_error("mailbox=%s the server keeps no flag %s in \"%s\": set flag = \\Seen "
+			          "or move_to",
+			          mb->name, *f, mb->folder);
+			return MD_CONFIG;
+		}
 	return MD_OK;
 }
 
@@ -530,7 +562,7 @@ imap_fetch(Session *s, guint32 uid, gboolean want_body, guint32 *size_r, GByteAr
 				body_len = st->att_data.att_body_section->sec_length;
 			}
 		}
-		if (this_uid != uid)
+		if (this_uid != uid || *found_r)
 			continue;
 		*found_r = TRUE;
 		*size_r = size;
