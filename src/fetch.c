@@ -158,8 +158,10 @@ tls_setup(struct mailstream_ssl_context *ctx, void *data)
 {
 	const MdMailbox *mb = data;
 
-	/* SNI: a server with several names shows the right certificate */
-	mailstream_ssl_set_server_name(ctx, mb->host);
+	/* SNI: a server with several names shows the right certificate (an
+	 * address is no name, RFC 6066) */
+	if (!g_hostname_is_ip_address(mb->host))
+		mailstream_ssl_set_server_name(ctx, mb->host);
 }
 
 /*
@@ -721,13 +723,16 @@ imap_take_all(MdIntake *in, Session *s, MdFetchCounts *counts, volatile sig_atom
 }
 
 /*
- * IDLE until the server says something, IDLE_RENEW_SECONDS pass, or
- * *stop.  FALSE when the connection failed.
+ * IDLE until the server says something, *stop, or poll_interval (at most
+ * IDLE_RENEW_SECONDS) passes: then the caller searches anyway, so that a
+ * notice lost in a TLS buffer delays a message by poll_interval at most.
+ * FALSE when the connection failed.
  */
 static gboolean
 imap_idle_wait(Session *s, volatile sig_atomic_t *stop)
 {
-	gint64 until = g_get_monotonic_time() + (gint64)IDLE_RENEW_SECONDS * G_USEC_PER_SEC;
+	gint64 wait = MIN(s->mb->poll_interval, IDLE_RENEW_SECONDS);
+	gint64 until = g_get_monotonic_time() + wait * G_USEC_PER_SEC;
 	int r;
 
 	if ((r = mailimap_idle(s->imap)) != MAILIMAP_NO_ERROR) {
