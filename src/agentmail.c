@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "quote.h"
 #include "sla.h"
+#include "slaclock.h"
 
 struct MdAgentMail {
 	const MdAgent *author;
@@ -292,37 +293,20 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 	    ((am->priority != NULL && strcmp(am->priority, old_priority) != 0) ||
 	     (am->queue != NULL && strcmp(am->queue->name, old_queue) != 0))) {
 		const MdQueue *q = conf_queue_by_name(in->cfg, t->queue);
-		gint64 eta = q != NULL ? sla_resolution_due(in->cfg, q, t->priority, t->created) : t->eta;
+		gint64 eta = q != NULL ? sla_ticket_resolution_due(in->cfg, q, t, now) : t->eta;
 
-		if (eta != t->eta) {
-			g_autofree char *old_eta = t->eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, t->eta) : NULL;
-			g_autofree char *new_eta = eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, eta) : NULL;
-
-			if ((st = changed(in, t, am, now, "eta", old_eta, new_eta)) != MD_OK ||
-			    (st = store_ticket_set_eta(store, t->id, eta, FALSE, now)) != MD_OK)
-				goto store_fail;
-			t->eta = eta;
-		}
-	}
-	if (am->eta > 0) {
-		g_autofree char *old_eta = t->eta > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, t->eta) : NULL;
-		g_autofree char *new_eta = g_strdup_printf("%" G_GINT64_FORMAT, am->eta);
-
-		if ((st = changed(in, t, am, now, "eta", old_eta, new_eta)) != MD_OK ||
-		    (st = store_ticket_set_eta(store, t->id, am->eta, TRUE, now)) != MD_OK)
+		if ((st = slaclock_set_eta(in, t, eta, FALSE, am->author->address, now)) != MD_OK)
 			goto store_fail;
-		t->eta = am->eta;
-		t->eta_manual = TRUE;
 	}
+	if (am->eta > 0 &&
+	    (st = slaclock_set_eta(in, t, am->eta, TRUE, am->author->address, now)) != MD_OK)
+		goto store_fail;
 	/* an agent's answer to a new ticket means someone is on it */
 	if (am->status == NULL && !am->note && *am->text != '\0' && strcmp(t->status, "new") == 0)
 		am->status = "open";
 	if (am->status != NULL && strcmp(am->status, t->status) != 0) {
-		if ((st = changed(in, t, am, now, "status", t->status, am->status)) != MD_OK ||
-		    (st = store_ticket_set_status(store, t->id, am->status, now)) != MD_OK)
+		if ((st = slaclock_set_status(in, t, am->status, am->author->address, now)) != MD_OK)
 			goto store_fail;
-		g_free(t->status);
-		t->status = g_strdup(am->status);
 		if (is_done(t->status)) {
 			const MdAgent *had = conf_agent_by_address(in->cfg, t->assignee);
 
@@ -392,6 +376,8 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 		                  withheld ? withheld : t->customer_addr)) != MD_OK)
 			goto store_fail;
 		replied = withheld == NULL;
+		if (replied && (st = slaclock_responded(in, t, now)) != MD_OK)
+			goto store_fail;
 	}
 	/* a relayed reply states the new status itself; otherwise a notice */
 	if (notice != NULL && !replied) {

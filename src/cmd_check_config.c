@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "commands.h"
 #include "outmail.h"
+#include "privs.h"
 #include "template.h"
 
 static const char *const languages[] = { "en", "ru", "lv" };
@@ -53,6 +55,29 @@ check_template(const MdConfig *cfg, const char *lang, const char *name)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * Warns when the user we run as (the [maildesk] user, when started as
+ * root) could not use the database: SQLite writes its -wal and -shm
+ * files, and send its lock file, beside it.
+ */
+static void
+warn_access(const MdConfig *cfg)
+{
+	g_autofree char *dir = g_path_get_dirname(cfg->database);
+	struct passwd *pw = cfg->user != NULL ? getpwnam(cfg->user) : NULL;
+
+	if (pw != NULL && geteuid() != pw->pw_uid)
+		fprintf(stderr, "maildesk: warning: running as uid %u, not as [maildesk] user %s: "
+		                "the checks below are for uid %u\n",
+		        (unsigned)geteuid(), cfg->user, (unsigned)geteuid());
+	if (access(cfg->database, F_OK) == 0 && access(cfg->database, R_OK | W_OK) != 0)
+		fprintf(stderr, "maildesk: warning: database %s is not writable by uid %u\n",
+		        cfg->database, (unsigned)geteuid());
+	if (access(dir, F_OK) == 0 && access(dir, W_OK | X_OK) != 0)
+		fprintf(stderr, "maildesk: warning: database directory %s is not writable by uid %u\n",
+		        dir, (unsigned)geteuid());
 }
 
 int
@@ -100,9 +125,12 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 			fprintf(stderr, "maildesk: warning: [mailbox %s] verify_tls = no: anyone on the "
 			                "way to %s can read the password\n", m->name, m->host);
 	}
+	warn_access(cfg);
+	/* commands_load_config() left root, or was allowed to keep it */
 	if (geteuid() == 0)
-		fprintf(stderr, "maildesk: warning: running as root; run maildesk as its own "
-		                "unprivileged user (the one the Postfix service names)\n");
+		fprintf(stderr, "maildesk: warning: running as root (" PRIVS_ALLOW_ROOT_ENV "=1); "
+		                "set [maildesk] user, or run maildesk as its own unprivileged user "
+		                "(the one the Postfix service names)\n");
 	if (problems > 0)
 		return EX_CONFIG;
 	printf("%s: configuration OK (%u queues, %u agents)\n", cfg->path, cfg->queues->len,

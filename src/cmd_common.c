@@ -3,10 +3,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "log.h"
+#include "privs.h"
 
 MdConfig *
 commands_load_config(const MdGlobal *g, gboolean quiet)
@@ -23,6 +29,22 @@ commands_load_config(const MdGlobal *g, gboolean quiet)
 	if (problems->len > 0) {
 		conf_free(cfg);
 		return NULL;
+	}
+	/* before the database, the secret or any file is opened */
+	{
+		g_autofree char *error = NULL;
+		g_autofree char *warning = NULL;
+
+		if (privs_leave_root(cfg->user, &error, &warning) != MD_OK) {
+			if (quiet)
+				log_error("%s", error);
+			else
+				fprintf(stderr, "maildesk: %s\n", error);
+			conf_free(cfg);
+			return NULL;
+		}
+		if (warning != NULL)
+			log_warning("%s", warning);
 	}
 	return cfg;
 }
@@ -68,4 +90,40 @@ commands_parse_options(const char *usage, GOptionEntry *entries, gboolean quiet,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Starts `maildesk -c CONFIG send --once --if-idle`, fully detached. */
+void
+commands_kick_sender(const MdGlobal *g)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_warning("cannot start send: %s", g_strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		/* reap the intermediate child; the grandchild is init's */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	{
+		int fd = open("/dev/null", O_RDWR);
+
+		/* Postfix waits for EOF on our output: hold none of it open */
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		/* our own binary, wherever the MTA found it */
+		execl("/proc/self/exe", g->self, "-c", g->config_path, "send", "--once", "--if-idle",
+		      (char *)NULL);
+		_exit(EX_OSERR);
+	}
 }

@@ -18,6 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "intake.h"
 #include "log.h"
@@ -66,51 +67,19 @@ read_message(gint64 limit, GByteArray **raw_r, gboolean *too_big_r)
 	return MD_OK;
 }
 
-/* Starts `maildesk -c CONFIG send --once --if-idle`, fully detached. */
-static void
-kick_sender(const MdGlobal *g)
-{
-	pid_t pid = fork();
-
-	if (pid < 0) {
-		log_warning("cannot start send: %s", g_strerror(errno));
-		return;
-	}
-	if (pid > 0) {
-		/* reap the intermediate child; the grandchild is init's */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return;
-	}
-	if (setsid() < 0 || fork() != 0)
-		_exit(0);
-	{
-		int fd = open("/dev/null", O_RDWR);
-
-		/* Postfix waits for EOF on our output: hold none of it open */
-		if (fd >= 0) {
-			dup2(fd, STDIN_FILENO);
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			if (fd > STDERR_FILENO)
-				close(fd);
-		}
-		/* our own binary, wherever the MTA found it */
-		execl("/proc/self/exe", g->self, "-c", g->config_path, "send", "--once", "--if-idle",
-		      (char *)NULL);
-		_exit(EX_OSERR);
-	}
-}
-
 int
 cmd_deliver(const MdGlobal *g, int argc, char **argv)
 {
 	g_autofree char *sender = NULL;
 	g_autofree char *recipient = NULL;
+	g_autofree char *now = NULL;
+	gint64 at;
 	GOptionEntry entries[] = {
 		{ "sender", 0, 0, G_OPTION_ARG_STRING, &sender, "envelope sender (${sender})", "ADDR" },
 		{ "recipient", 0, 0, G_OPTION_ARG_STRING, &recipient, "envelope recipient (${recipient})",
 		  "ADDR" },
+		{ "now", 0, 0, G_OPTION_ARG_STRING, &now, "take the message as at this instant (tests)",
+		  "ISO8601" },
 		{ NULL },
 	};
 	g_autoptr(MdConfig) cfg = NULL;
@@ -146,6 +115,13 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 		          "maildesk_destination_recipient_limit = 1",
 		          argv[1]);
 		return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
+	}
+	if (now != NULL) {
+		if (!clock_parse_iso8601(now, &at)) {
+			log_error("deliver: --now \"%s\" is not an ISO 8601 instant", now);
+			return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
+		}
+		clock_set(at);
 	}
 	if ((cfg = commands_load_config(g, TRUE)) == NULL)
 		return finish(MD_CONFIG, "maildesk: configuration error");
@@ -188,7 +164,7 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 		code = finish(st, "maildesk: temporary failure, try again later");
 	} else {
 		if (res.mail_queued > 0 && cfg->send_after_deliver)
-			kick_sender(g);
+			commands_kick_sender(g);
 		code = finish(MD_OK, NULL);
 	}
 	md_intake_result_clear(&res);

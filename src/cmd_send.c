@@ -45,7 +45,8 @@ open_lock(const MdConfig *cfg)
 
 /* Drains while holding the lock; returns the status of the last drain. */
 static MdStatus
-drain_locked(const MdConfig *cfg, MdStore *store, int lock_fd, gboolean wait, gboolean quiet)
+drain_locked(const MdConfig *cfg, MdStore *store, GBytes *secret, int lock_fd, gboolean wait,
+             gboolean quiet)
 {
 	MdStatus st = MD_OK;
 
@@ -55,7 +56,7 @@ drain_locked(const MdConfig *cfg, MdStore *store, int lock_fd, gboolean wait, gb
 
 		if (flock(lock_fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0)
 			return MD_OK; /* another sender is at work */
-		st = outbox_drain(cfg, store, &counts);
+		st = outbox_drain(cfg, store, secret, &counts);
 		flock(lock_fd, LOCK_UN);
 		if (!quiet && (counts.sent || counts.deferred || counts.failed))
 			printf("sent %d, deferred %d, failed %d\n", counts.sent, counts.deferred,
@@ -82,6 +83,8 @@ cmd_send(const MdGlobal *g, int argc, char **argv)
 		{ NULL },
 	};
 	g_autoptr(MdConfig) cfg = NULL;
+	g_autoptr(GBytes) secret = NULL;
+	g_autofree char *secret_error = NULL;
 	MdStore *store;
 	MdStatus st;
 	int lock_fd;
@@ -90,6 +93,11 @@ cmd_send(const MdGlobal *g, int argc, char **argv)
 		return EX_USAGE;
 	if ((cfg = commands_load_config(g, FALSE)) == NULL)
 		return EX_CONFIG;
+	/* a mail that fails for good is answered with a signed agent notice */
+	if ((secret = conf_read_secret(cfg, &secret_error)) == NULL) {
+		fprintf(stderr, "maildesk: %s\n", secret_error);
+		return EX_CONFIG;
+	}
 	if ((store = commands_open_store(cfg, FALSE, &st)) == NULL)
 		return status_exit_code(st);
 	if ((lock_fd = open_lock(cfg)) < 0) {
@@ -100,7 +108,7 @@ cmd_send(const MdGlobal *g, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (once) {
-		st = drain_locked(cfg, store, lock_fd, !if_idle, quiet || if_idle);
+		st = drain_locked(cfg, store, secret, lock_fd, !if_idle, quiet || if_idle);
 	} else {
 		signal(SIGTERM, on_term);
 		signal(SIGINT, on_term);
@@ -108,7 +116,7 @@ cmd_send(const MdGlobal *g, int argc, char **argv)
 			gint64 next = 0;
 			gint64 pause = 60;
 
-			st = drain_locked(cfg, store, lock_fd, TRUE, quiet);
+			st = drain_locked(cfg, store, secret, lock_fd, TRUE, quiet);
 			if (st == MD_OK && store_outbox_next_due(store, &next) == MD_OK && next > 0)
 				pause = CLAMP(next - clock_now(), 1, 60);
 			for (gint64 i = 0; i < pause && !stop_requested; i++)

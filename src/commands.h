@@ -24,14 +24,19 @@ int cmd_deliver(const MdGlobal *g, int argc, char **argv);
 int cmd_send(const MdGlobal *g, int argc, char **argv);
 int cmd_ticket(const MdGlobal *g, int argc, char **argv);
 int cmd_agent(const MdGlobal *g, int argc, char **argv);
+int cmd_tick(const MdGlobal *g, int argc, char **argv);
+int cmd_report(const MdGlobal *g, int argc, char **argv);
 int cmd_check_config(const MdGlobal *g, int argc, char **argv);
 int cmd_fetch(const MdGlobal *g, int argc, char **argv);
+int cmd_import(const MdGlobal *g, int argc, char **argv);
 
 /*
  * Shared start-up of the commands that need the configuration: loads it,
  * reports every problem (to stderr, or only to the log when quiet: the
  * deliver command's output is read by the MTA, whose status line must
- * come first).  Returns NULL on any problem (the caller exits EX_CONFIG).
+ * come first).  Started as root, it then becomes the [maildesk] user, or
+ * refuses (privs.h).  Returns NULL on any problem (the caller exits
+ * EX_CONFIG).
  */
 MdConfig *commands_load_config(const MdGlobal *g, gboolean quiet);
 
@@ -42,5 +47,11 @@ MdStore *commands_open_store(const MdConfig *cfg, gboolean quiet, MdStatus *stat
  * (to stderr, or only to the log when quiet). */
 gboolean commands_parse_options(const char *usage, GOptionEntry *entries, gboolean quiet, int *argc,
                                 char ***argv);
+
+/*
+ * Starts `maildesk -c CONFIG send --once --if-idle` fully detached, so the
+ * caller (an MTA waiting on deliver's output) does not wait for it.
+ */
+void commands_kick_sender(const MdGlobal *g);
 
 #endif

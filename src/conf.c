@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +22,16 @@ typedef struct {
 static const char *const known_maildesk_keys[] = {
 	"database", "secret_file", "hostname", "templates", "default_language", "site_name",
 	"fallback_charsets", "subject_tag_prefix", "reopen_days", "busy_timeout",
-	"send_after_deliver", NULL
+	"send_after_deliver", "user", NULL
 };
 static const char *const known_limits_keys[] = {
 	"autoreply_per_hour", "ticket_mails_per_hour", "max_message_size", "max_mime_depth",
 	"max_parts", NULL
 };
-static const char *const known_sla_keys[] = { "default_resolution", NULL };
+static const char *const known_sla_keys[] = {
+	"default_resolution", "warn_at", "slip_extension", "pending_reminder", "pending_close", "csat",
+	NULL
+};
 static const char *const known_smtp_keys[] = {
 	"url", "starttls", "username", "password_file", "helo", "timeout", "verify_tls",
 	"retry_base", "retry_max", "give_up_after", NULL
@@ -390,6 +394,7 @@ conf_free(MdConfig *cfg)
 	g_free(cfg->site_name);
 	g_strfreev(cfg->fallback_charsets);
 	g_free(cfg->subject_tag_prefix);
+	g_free(cfg->user);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_starttls);
 	g_free(cfg->smtp_username);
@@ -437,6 +442,16 @@ load_maildesk(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 	cfg->reopen_days = (int)get_int(ld, kf, g, "reopen_days", 30, 0, 36500);
 	cfg->busy_timeout_ms = (int)get_int(ld, kf, g, "busy_timeout", 30, 1, 3600) * 1000;
 	cfg->send_after_deliver = get_bool(ld, kf, g, "send_after_deliver", TRUE);
+	cfg->user = get_string(ld, kf, g, "user", NULL);
+	if (cfg->user != NULL) {
+		struct passwd *pw = *cfg->user != '\0' ? getpwnam(cfg->user) : NULL;
+
+		if (pw == NULL)
+			problem(ld, g, "user", "no such user \"%s\"", cfg->user);
+		else if (pw->pw_uid == 0 || pw->pw_gid == 0)
+			problem(ld, g, "user", "\"%s\" is root's user or group: name an unprivileged user",
+			        cfg->user);
+	}
 
 	charsets = get_list(ld, kf, g, "fallback_charsets");
 	if (charsets->len == 0)
@@ -522,6 +537,13 @@ load_queues_and_agents(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 
 				if (!plausible_address(a))
 					problem(ld, g, "address", "\"%s\" is not an address", a);
+				else if (memchr(a, '+', strrchr(a, '@') - a) != NULL)
+					/* the '+' separates the address from our ticket
+					 * token (support+12-MAC@): one in the queue's own
+					 * local part would make every token ambiguous */
+					problem(ld, g, "address",
+					        "\"%s\": a queue address may not contain '+' before the @ "
+					        "(maildesk adds +TICKET-CODE to it)", a);
 				else if (conf_queue_for_address(cfg, a) != NULL)
 					problem(ld, g, "address", "%s belongs to another queue too", a);
 				g_ptr_array_add(q->addresses, g_ascii_strdown(a, -1));
@@ -824,6 +846,16 @@ conf_load(const char *path, GPtrArray *problems_r)
 	cfg->max_parts = (guint)get_int(&ld, kf, "limits", "max_parts", 10000, 1, 10000000);
 	check_known_keys(&ld, kf, "sla", known_sla_keys);
 	cfg->default_resolution = get_duration(&ld, kf, "sla", "default_resolution", 2 * 86400);
+	cfg->warn_at = (int)get_int(&ld, kf, "sla", "warn_at", 75, 0, 99);
+	cfg->slip_extension = get_duration(&ld, kf, "sla", "slip_extension", 4 * 3600);
+	cfg->pending_reminder = get_duration(&ld, kf, "sla", "pending_reminder", 3 * 86400);
+	cfg->pending_close = get_duration(&ld, kf, "sla", "pending_close", 7 * 86400);
+	cfg->csat = get_bool(&ld, kf, "sla", "csat", TRUE);
+	if (cfg->slip_extension < 60)
+		problem(&ld, "sla", "slip_extension", "must be at least a minute");
+	if (cfg->pending_close > 0 && cfg->pending_reminder >= cfg->pending_close)
+		problem(&ld, "sla", "pending_reminder",
+		        "must come before pending_close (or set it to 0 for no reminder)");
 	load_smtp(&ld, kf, cfg);
 	load_calendars(&ld, kf, cfg);
 	load_queues_and_agents(&ld, kf, cfg);

@@ -82,6 +82,7 @@ typedef struct {
 	int reopen_days;          /* closed longer than this: new linked ticket */
 	int busy_timeout_ms;
 	gboolean send_after_deliver;
+	char *user;               /* who to become when started as root, or NULL */
 
 	/* [limits] */
 	int autoreply_per_hour;
@@ -92,6 +93,11 @@ typedef struct {
 
 	/* [sla] */
 	gint64 default_resolution; /* seconds, for the ETA until calendars exist */
+	int warn_at;               /* per cent of a target after which tick warns; 0: never */
+	gint64 slip_extension;     /* business seconds a slipped ETA moves on by */
+	gint64 pending_reminder;   /* seconds pending on the customer before a reminder; 0: never */
+	gint64 pending_close;      /* seconds pending before tick closes the ticket; 0: never */
+	gboolean csat;             /* ask solved tickets' customers for a vote */
 
 	/* [smtp] */
 	char *smtp_url;

@@ -12,6 +12,7 @@
 #include "agentmail.h"
 #include "authres.h"
 #include "clock.h"
+#include "csat.h"
 #include "datefmt.h"
 #include "dispatch.h"
 #include "guard.h"
@@ -25,8 +26,10 @@
 #include "quote.h"
 #include "request.h"
 #include "sla.h"
+#include "slaclock.h"
 #include "subject.h"
 #include "thread.h"
+#include "tick.h"
 #include "token.h"
 /* The text kept for agents and JSON; the raw message keeps everything. */
 #define MAX_STORED_TEXT (1 << 20)
@@ -199,8 +202,9 @@ queue_ack(MdIntake *in, const MdMessage *msg, const MdTicket *t, gint64 now, cha
 /* Where an incoming message goes: its ticket, its kind, who may read it. */
 typedef struct {
 	gint64 ticket;
-	const char *kind;     /* customer, reply, note */
-	const char *audience; /* customer, agents */
+	const char *kind;      /* customer, reply, note */
+	const char *audience;  /* customer, agents */
+	const char *direction; /* NULL: in; out for our own mail found in an import */
 } Placement;
 
 static MdStatus
@@ -223,7 +227,7 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 	refs_joined = join_references(refs);
 
 	m.ticket_id = at->ticket;
-	m.direction = "in";
+	m.direction = at->direction != NULL ? at->direction : "in";
 	m.kind = at->kind;
 	m.audience = at->audience;
 	m.message_id = msg->message_id;
@@ -259,10 +263,11 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 			return st;
 	}
 	if (msg->message_id != NULL &&
-	    (st = store_message_id_add(store, msg->message_id, at->ticket, *row_r, "in")) != MD_OK)
+	    (st = store_message_id_add(store, msg->message_id, at->ticket, *row_r, m.direction)) !=
+	            MD_OK)
 		return st;
-	/* whom an agent copies is not thereby on the customer's side */
-	if (strcmp(at->audience, "customer") != 0)
+	/* whom an agent (or we) copy is not thereby on the customer's side */
+	if (strcmp(at->audience, "customer") != 0 || strcmp(m.direction, "out") == 0)
 		return MD_OK;
 	for (guint i = 0; i < msg->cc->len; i++) {
 		const MdAddress *a = msg->cc->pdata[i];
@@ -329,7 +334,7 @@ take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAge
                 const char *purpose, MdIntakeResult *res)
 {
 	g_autoptr(MdAgentMail) am = NULL;
-	Placement at = { ticket->id, "note", "agents" };
+	Placement at = { ticket->id, "note", "agents", NULL };
 	guint reasons = guard_check(inc->msg, inc->env->sender, inc->own) & GUARD_AUTOMATIC;
 	MdStatus st;
 
@@ -364,7 +369,7 @@ take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAge
 static MdStatus
 take_delivery_report(MdIntake *in, const Incoming *inc, MdTicket *ticket, MdIntakeResult *res)
 {
-	Placement at = { ticket->id, "system", "agents" };
+	Placement at = { ticket->id, "system", "agents", NULL };
 	GPtrArray *failed = inc->msg->failed_recipients;
 	MdStatus st;
 
@@ -382,6 +387,66 @@ take_delivery_report(MdIntake *in, const Incoming *inc, MdTicket *ticket, MdInta
 			return st;
 	}
 	return failed->len > 0 ? store_ticket_flag(in->store, ticket->id) : MD_OK;
+}
+
+/*
+ * A click on a satisfaction link: mail to the ticket's signed csatN
+ * address (tick.c asks once a ticket is solved).  The latest vote counts
+ * and the words written with it are its comment; the ticket's status is
+ * left alone.  Only a person's first vote is thanked, so an autoresponder
+ * answering the thanks cannot keep a loop going, and machine-written mail
+ * is kept without counting as a vote.
+ */
+static MdStatus
+take_vote(MdIntake *in, const Incoming *inc, MdTicket *ticket, int score, MdIntakeResult *res)
+{
+	Placement at = { ticket->id, "customer", "customer", NULL };
+	g_autofree char *comment = quote_strip(inc->msg->text);
+	g_autofree char *value = g_strdup_printf("%d", score);
+	g_autofree char *old_value = NULL;
+	g_autofree char *withheld = NULL;
+	guint reasons = guard_check(inc->msg, inc->env->sender, inc->own);
+	int old = 0;
+	MdStatus st;
+
+	res->action = "csat-vote";
+	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at,
+	                         inc->now, &res->message_row)) != MD_OK)
+		return st;
+	if ((reasons & GUARD_AUTOMATIC) != 0) {
+		res->ack_withheld = guard_describe(reasons);
+		return store_event_add(in->store, ticket->id, inc->now, "maildesk", "csat-ignored",
+		                       NULL, res->ack_withheld);
+	}
+	g_strstrip(comment);
+	if ((st = store_csat_vote(in->store, ticket->id, score, *comment ? comment : NULL,
+	                          inc->sender, inc->now, &old)) != MD_OK)
+		return st;
+	old_value = old > 0 ? g_strdup_printf("%d", old) : NULL;
+	if ((st = store_event_add(in->store, ticket->id, inc->now,
+	                          inc->sender ? inc->sender : "customer", "csat", old_value,
+	                          value)) != MD_OK)
+		return st;
+	/* an imported vote counts; its thanks went out long ago, or never */
+	if (inc->env->no_ack) {
+		res->ack_withheld = g_strdup("import");
+		return MD_OK;
+	}
+	if (old > 0 || reasons != 0) {
+		res->ack_withheld = old > 0 ? g_strdup("repeated vote") : guard_describe(reasons);
+		return MD_OK;
+	}
+	{
+		g_autoptr(JsonObject) extra = json_object_new();
+		JsonObject *csat = json_object_new();
+
+		json_object_set_int_member(csat, "score", score);
+		json_object_set_object_member(extra, "csat", csat);
+		st = notify_customer_with(in, ticket, "csat-thanks", NULL, NULL, NULL, extra,
+		                          inc->now, &withheld, &res->error);
+	}
+	res->ack_queued = st == MD_OK && withheld == NULL;
+	return st;
 }
 
 /* "status" to a support address: the sender's open tickets, no new ticket. */
@@ -496,6 +561,175 @@ tell_assignee(MdIntake *in, const Incoming *inc, const MdTicket *t, gboolean spo
 	return notify_agent(in, t, agent, template, &what, NULL, inc->now, &res->error);
 }
 
+/* import: From is one of our own addresses, an agent's or a queue's. */
+static gboolean
+from_us(const MdConfig *cfg, const MdMessage *msg)
+{
+	const char *from = msg->from != NULL ? msg->from->addr : NULL;
+
+	return from != NULL && (conf_agent_by_address(cfg, from) != NULL ||
+	                        conf_queue_for_address(cfg, from) != NULL);
+}
+
+/* import: whom our own mail was written to, the first To, then Cc, not ours. */
+static const MdAddress *
+addressee(const MdConfig *cfg, const MdMessage *msg)
+{
+	GPtrArray *lists[] = { msg->to, msg->cc };
+
+	for (unsigned l = 0; l < G_N_ELEMENTS(lists); l++)
+		for (guint i = 0; i < lists[l]->len; i++) {
+			const MdAddress *a = lists[l]->pdata[i];
+
+			if (a->addr != NULL && strchr(a->addr, '@') != NULL &&
+			    conf_queue_for_address(cfg, a->addr) == NULL &&
+			    conf_agent_by_address(cfg, a->addr) == NULL)
+				return a;
+		}
+	return NULL;
+}
+
+/*
+ * import: a ticket whose latest message (at now) was reopen_days old when
+ * the import ran is closed, as its agents would have closed it long
+ * since, so that no past question waits in a queue or on an SLA clock.
+ * A later message reopens it or opens a linked ticket by reopen_days,
+ * as it would have then.  Nobody is told.  A ticket that stays open is
+ * live work from here on, but the SLA targets it missed before the
+ * import are not breaches of ours: tick is told they are dealt with.
+ */
+static MdStatus
+close_as_history(MdIntake *in, MdTicket *t, gint64 now)
+{
+	MdStatus st;
+
+	if (in->import_started <= 0 || t->assignee != NULL)
+		return MD_OK;
+	if (now >= in->import_started - (gint64)in->cfg->reopen_days * 86400)
+		return strcmp(t->status, "closed") != 0
+		               ? tick_settle_before(in, t, in->import_started, now)
+		               : MD_OK;
+	/* closed already: it closed with its last message (for reopen_days) */
+	if (strcmp(t->status, "closed") == 0)
+		return store_ticket_set_status(in->store, t->id, "closed", now);
+	if ((st = store_ticket_set_status(in->store, t->id, "closed", now)) != MD_OK ||
+	    (st = store_event_add(in->store, t->id, now, "import", "status", t->status, "closed")) !=
+	            MD_OK)
+		return st;
+	g_free(t->status);
+	t->status = g_strdup("closed");
+	return MD_OK;
+}
+
+/*
+ * import: mail from an agent's or a queue's address is our own earlier
+ * answer (a Sent folder in the archive), not a customer's question.  It
+ * is stored outgoing on the ticket it answers (token, references, or our
+ * subject tag: no participant check, the sender is us and nothing is
+ * sent), as a reply the customer saw, or as a note when it went to a
+ * ticket's note address.  Unthreaded, it opens a ticket for its first
+ * addressee that is not ours: a conversation we started.  The only
+ * status change is new -> open, as an agent's answer makes live.
+ */
+static MdStatus
+take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts,
+                   gint64 ticket_id, const char *purpose, MdIntakeResult *res)
+{
+	const MdConfig *cfg = in->cfg;
+	MdStore *store = in->store;
+	const MdMessage *msg = inc->msg;
+	const char *from = msg->from->addr;
+	gint64 now = inc->now;
+	gboolean found = FALSE, latest;
+	MdTicket ticket = { 0 };
+	Placement at = { 0, "reply", "customer", "out" };
+	MdStatus st;
+
+	res->ours = TRUE;
+	res->ack_withheld = g_strdup("import");
+	if (ticket_id == 0 && facts->tag_ticket > 0) {
+		ticket_id = facts->tag_ticket;
+		res->matched = "tag";
+	}
+	if (ticket_id > 0 && (st = store_ticket_get(store, ticket_id, &ticket, &found)) != MD_OK)
+		return st;
+	latest = !found || now >= ticket.updated;
+	if (found && g_strcmp0(purpose, "note") == 0) {
+		at.kind = "note";
+		at.audience = "agents";
+	}
+	if (!found) {
+		const MdAddress *to = addressee(cfg, msg);
+		const MdAgent *agent = conf_agent_by_address(cfg, from);
+		const MdQueue *q = in->import_queue != NULL ? in->import_queue
+		                                            : conf_queue_for_address(cfg, from);
+		g_autofree char *known_lang = NULL;
+
+		if (q == NULL && agent != NULL && agent->queues->len > 0)
+			q = conf_queue_by_name(cfg, agent->queues->pdata[0]);
+		if (q == NULL)
+			q = cfg->queues->pdata[0];
+		res->matched = "new";
+		if ((st = store_customer_upsert(store, to ? to->addr : "unknown@invalid",
+		                                to ? to->name : NULL, &ticket.customer_id,
+		                                &known_lang)) != MD_OK)
+			goto out;
+		ticket.language = g_steal_pointer(&known_lang);
+		if (ticket.language == NULL) {
+			const char *lang = lang_detect(msg->content_language, msg->subject, msg->text);
+
+			ticket.language = g_strdup(lang ? lang : q->language ? q->language
+			                                                    : cfg->default_language);
+			if ((st = store_customer_set_language(store, ticket.customer_id,
+			                                      ticket.language)) != MD_OK)
+				goto out;
+		}
+		/* we wrote first: someone is on it */
+		ticket.status = g_strdup("open");
+		ticket.priority = g_strdup("normal");
+		ticket.queue = g_strdup(q->name);
+		ticket.subject = subject_normalize(msg->subject, cfg->subject_tag_prefix);
+		ticket.customer_addr = g_strdup(to ? to->addr : "unknown@invalid");
+		ticket.customer_name = g_strdup(to ? to->name : NULL);
+		ticket.created = now;
+		ticket.needs_attention = to == NULL || msg->parse_failed;
+		if ((st = store_ticket_insert(store, &ticket)) != MD_OK ||
+		    (st = store_event_add(store, ticket.id, now, from, "created", NULL,
+		                          ticket.queue)) != MD_OK ||
+		    (to != NULL &&
+		     (st = store_participant_add(store, ticket.id, to->addr, "customer")) != MD_OK))
+			goto out;
+		res->ticket_created = TRUE;
+	} else if (latest) {
+		if (strcmp(at.kind, "reply") == 0 && strcmp(ticket.status, "new") == 0) {
+			if ((st = store_ticket_set_status(store, ticket.id, "open", now)) != MD_OK ||
+			    (st = store_event_add(store, ticket.id, now, from, "status", ticket.status,
+			                          "open")) != MD_OK)
+				goto out;
+			g_free(ticket.status);
+			ticket.status = g_strdup("open");
+		}
+		if ((st = store_ticket_touch(store, ticket.id, ticket.tz_minutes, now)) != MD_OK)
+			goto out;
+	}
+	res->ticket = ticket.id;
+	res->action = strcmp(at.kind, "note") == 0 ? "our-note" : "our-reply";
+	at.ticket = ticket.id;
+	if ((st = store_incoming(in, msg, inc->raw, inc->len, inc->sha, inc->env, &at, now,
+	                         &res->message_row)) != MD_OK)
+		goto out;
+	if (found && msg->parse_failed && (st = store_ticket_flag(store, ticket.id)) != MD_OK)
+		goto out;
+	/* our answer met the first-response target, whenever it was due */
+	if (strcmp(at.kind, "reply") == 0 && (st = slaclock_responded(in, &ticket, now)) != MD_OK)
+		goto out;
+	if (latest)
+		st = close_as_history(in, &ticket, now);
+out:
+	md_ticket_clear(&ticket);
+	return st;
+}
+
 /* The whole transaction; the caller commits or rolls back. */
 static MdStatus
 intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
@@ -517,10 +751,10 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	gint64 ticket_id = 0;
 	MdThreadMatch match;
 	MdThreadAction action = THREAD_APPEND;
-	Placement at = { 0, "customer", "customer" };
+	Placement at = { 0, "customer", "customer", NULL };
 	MdStatus st;
 	guint reasons;
-	gboolean new_ticket = FALSE;
+	gboolean new_ticket = FALSE, history = FALSE;
 
 	if ((st = store_message_by_hash(store, sha, &dup_row, &dup_ticket)) != MD_OK)
 		return st;
@@ -530,6 +764,27 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		res->ticket = dup_ticket;
 		res->message_row = dup_row;
 		return MD_OK;
+	}
+	/* import: the same mail in two folders (the inbox and "All Mail", our
+	 * reply in Sent and in a copy) differs in its trace headers, not in
+	 * what it says; a reused Message-ID alone (some mailers reuse them)
+	 * must not make a different message vanish */
+	if (env->no_ack && msg->message_id != NULL && strlen(msg->text) <= MAX_STORED_TEXT) {
+		gint64 bytes = 0;
+
+		for (guint i = 0; i < msg->attachments->len; i++)
+			bytes += (gint64)((MdAttachment *)msg->attachments->pdata[i])->size;
+		if ((st = store_ticket_by_same_message(
+		             store, msg->message_id, msg->from ? msg->from->addr : NULL,
+		             msg->has_date ? msg->date : 0, msg->subject, msg->text,
+		             msg->attachments->len, bytes, &dup_ticket)) != MD_OK)
+			return st;
+		if (dup_ticket > 0) {
+			res->action = "duplicate";
+			res->matched = "message-id";
+			res->ticket = dup_ticket;
+			return MD_OK;
+		}
 	}
 
 	if (msg->message_id != NULL &&
@@ -555,6 +810,8 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 
 	match = thread_match(&facts, &ticket_id);
 	res->matched = thread_match_name(match);
+	if (env->no_ack && from_us(cfg, msg))
+		return take_archived_mail(in, &inc, &facts, ticket_id, purpose, res);
 	if (match == THREAD_NEW && !forged && !env->no_ack && msg->from != NULL &&
 	    msg->from->addr != NULL && request_is_status(msg, cfg->subject_tag_prefix))
 		return answer_status_request(in, &inc, res);
@@ -574,6 +831,12 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		md_ticket_clear(&ticket);
 		return st;
 	}
+	if (match == THREAD_BY_TOKEN && csat_score(purpose) > 0) {
+		res->ticket = ticket.id;
+		st = take_vote(in, &inc, &ticket, csat_score(purpose), res);
+		md_ticket_clear(&ticket);
+		return st;
+	}
 	author = agent_author(cfg, msg, match, purpose, &spoofed);
 	if (author != NULL && ticket_id > 0) {
 		res->ticket = ticket.id;
@@ -582,7 +845,11 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		return st;
 	}
 
-	if (ticket_id > 0) {
+	/* import: older than what the ticket holds already: kept, changes nothing */
+	history = env->no_ack && ticket_id > 0 && now < ticket.updated;
+	if (history) {
+		res->action = "append";
+	} else if (ticket_id > 0) {
 		const char *next;
 
 		action = thread_action(ticket.status, ticket.closed_at, now, cfg->reopen_days);
@@ -596,14 +863,9 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 			res->action = "new-linked";
 		} else {
 			res->action = action == THREAD_REOPEN ? "reopen" : "append";
-			if (strcmp(next, ticket.status) != 0) {
-				if ((st = store_ticket_set_status(store, ticket.id, next, now)) != MD_OK ||
-				    (st = store_event_add(store, ticket.id, now, sender ? sender : "customer",
-				                          "status", ticket.status, next)) != MD_OK)
-					goto out;
-				g_free(ticket.status);
-				ticket.status = g_strdup(next);
-			}
+			if ((st = slaclock_set_status(in, &ticket, next, sender ? sender : "customer",
+			                              now)) != MD_OK)
+				goto out;
 			if ((st = store_ticket_touch(store, ticket.id,
 			                             msg->has_date ? msg->date_tz_minutes : ticket.tz_minutes,
 			                             now)) != MD_OK)
@@ -615,7 +877,8 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	}
 
 	if (new_ticket) {
-		const MdQueue *q = pick_queue(cfg, msg, env->recipient);
+		const MdQueue *q = in->import_queue != NULL ? in->import_queue
+		                                            : pick_queue(cfg, msg, env->recipient);
 		const char *customer = reply_to ? reply_to->addr : sender;
 		g_autofree char *known_lang = NULL;
 		const char *lang;
@@ -640,7 +903,8 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		ticket.customer_addr = g_strdup(customer ? customer : "unknown@invalid");
 		ticket.customer_name = g_strdup(reply_to ? reply_to->name : NULL);
 		ticket.tz_minutes = msg->has_date ? msg->date_tz_minutes : 0;
-		ticket.eta = sla_resolution_due(cfg, q, ticket.priority, now);
+		/* an import promised nobody anything: no ETA, no SLA clock */
+		ticket.eta = env->no_ack ? 0 : sla_resolution_due(cfg, q, ticket.priority, now);
 		ticket.created = now;
 		ticket.needs_attention = msg->parse_failed || msg->parse_error != NULL || forged ||
 		                         spoofed || customer == NULL;
@@ -657,6 +921,7 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 		goto out;
 	}
 	res->ticket = ticket.id;
+	res->ticket_created = new_ticket;
 	if (spoofed && (st = store_event_add(store, ticket.id, now, sender, "unverified-agent-mail",
 	                                     NULL, env->recipient)) != MD_OK)
 		goto out;
@@ -693,8 +958,11 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	    (st = store_event_add(store, ticket.id, now, "maildesk", "ack-withheld", NULL,
 	                          res->ack_withheld)) != MD_OK)
 		goto out;
-	if (env->no_ack)
+	if (env->no_ack) {
+		if (!history)
+			st = close_as_history(in, &ticket, now);
 		goto out;
+	}
 
 	/* agents: a new ticket is handed out; its agent hears of every reply */
 	if (new_ticket || (action == THREAD_REOPEN &&

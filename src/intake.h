@@ -28,12 +28,29 @@ typedef struct {
 	MdStore *store;
 	GBytes *secret;
 	guint *queued; /* set by intake_message: outbox rows written so far */
+	/* import (no_ack): when the import runs (UTC seconds).  A ticket
+	 * whose latest message is older than reopen_days by then is closed as
+	 * history; SLA targets of open ones that fell due before it are not
+	 * breaches of ours.  0: nothing is closed or settled. */
+	gint64 import_started;
+	const MdQueue *import_queue; /* import --queue: new tickets go there, or NULL */
 } MdIntake;
 
 typedef struct {
 	const char *sender;    /* envelope sender, "" for <>, NULL when unknown */
 	const char *recipient; /* envelope recipient, NULL when unknown */
-	gboolean no_ack;       /* import: store only, answer nobody */
+	/*
+	 * Import of past mail (cmd_import.c): store only, answer nobody.  No
+	 * acknowledgement, agent mail, notice or outbox row of any kind, no
+	 * autoreply counting, no assignment, no ETA.  The clock (clock_set)
+	 * is the message's own date.  Mail from an agent's or a queue's
+	 * address is our own earlier reply: stored outgoing on its ticket.
+	 * A message older than its ticket's latest activity changes nothing
+	 * but is kept; a ticket idle for reopen_days at import_started is closed.
+	 * The same mail in other bytes (Message-ID, From, Date, subject, text
+	 * and attachments alike: another folder's copy) is a duplicate too.
+	 */
+	gboolean no_ack;
 } MdEnvelope;
 
 typedef struct {
@@ -41,13 +58,16 @@ typedef struct {
 	gint64 message_row;
 	/* new, append, reopen, new-linked, duplicate, status-request,
 	 * agent-reply, agent-note, agent-commands, agent-refused, agent-empty,
-	 * agent-automatic, own-mail (a copy of our own mail: nothing stored) */
+	 * agent-automatic, own-mail (a copy of our own mail: nothing stored);
+	 * import only: our-reply, our-note */
 	const char *action;
 	const char *matched;  /* token, references, tag, new */
 	gboolean ack_queued;
 	guint mail_queued;    /* outbox rows committed: acks, replies, agent mail */
 	char *ack_withheld;   /* reasons when no acknowledgement, or NULL */
 	char *error;          /* why, when not MD_OK */
+	gboolean ticket_created; /* the message opened a ticket */
+	gboolean ours;           /* import: our own earlier reply or note */
 } MdIntakeResult;
 
 void md_intake_result_clear(MdIntakeResult *r);

@@ -25,6 +25,9 @@ static const struct {
 	{ "fetch", cmd_fetch, "take mail from IMAP or POP3 mailboxes" },
 	{ "ticket", cmd_ticket, "list or show tickets" },
 	{ "agent", cmd_agent, "list agents with their load" },
+	{ "tick", cmd_tick, "run the SLA clock: warnings, escalations, reminders, surveys" },
+	{ "report", cmd_report, "figures: response times, SLA, backlog; the leads' digest" },
+	{ "import", cmd_import, "import an mbox file or a Maildir of past mail" },
 	{ "check-config", cmd_check_config, "validate the configuration" },
 };
 

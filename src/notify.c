@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+#include "datefmt.h"
+#include "i18n.h"
+#include "log.h"
 #include "notify.h"
 #include "outmail.h"
 #include "quote.h"
@@ -101,22 +104,48 @@ set_person(JsonObject *ctx, const char *member, const char *name, const char *ad
 	json_object_set_object_member(ctx, member, o);
 }
 
+/* Copies extra's members (may be NULL) into ctx. */
+static void
+add_members(JsonObject *ctx, JsonObject *extra)
+{
+	g_autoptr(GList) names = extra != NULL ? json_object_get_members(extra) : NULL;
+
+	for (GList *l = names; l != NULL; l = l->next)
+		json_object_set_member(ctx, l->data, json_object_dup_member(extra, l->data));
+}
+
+int
+notify_agent_offset(const MdAgent *agent, gint64 at)
+{
+	GTimeZone *tz = agent->timezone;
+
+	if (tz == NULL)
+		return 0;
+	return (int)(g_time_zone_get_offset(tz, g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL,
+	                                                                  at)) / 60);
+}
+
 MdStatus
 notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agent, const char *template,
              const MdPassedOn *what, GPtrArray *reasons, gint64 now, char **error_r)
 {
+	return notify_agent_with(in, t, agent, template, what, reasons, NULL, now, error_r);
+}
+
+MdStatus
+notify_agent_with(const MdIntake *in, const MdTicket *t, const MdAgent *agent,
+                  const char *template, const MdPassedOn *what, GPtrArray *reasons,
+                  JsonObject *extra, gint64 now, char **error_r)
+{
 	const MdQueue *q = notify_ticket_queue(in->cfg, t);
 	const char *lang = notify_agent_language(in->cfg, agent, q);
 	/* the ETA in the agent's own time, as it is at that instant */
-	int tz_minutes = agent->timezone == NULL ? 0 :
-		(int)(g_time_zone_get_offset(agent->timezone,
-		                             g_time_zone_find_interval(agent->timezone,
-		                                                       G_TIME_TYPE_UNIVERSAL,
-		                                                       t->eta > 0 ? t->eta : now)) / 60);
+	int tz_minutes = notify_agent_offset(agent, t->eta > 0 ? t->eta : now);
 	g_autoptr(JsonObject) ctx = outmail_context(in, t, q, lang, tz_minutes, TRUE);
 	g_autofree char *withheld = NULL;
 	MdOutMail m = { 0 };
 
+	add_members(ctx, extra);
 	set_person(ctx, "agent", agent->display_name, agent->address);
 	if (what != NULL) {
 		set_person(ctx, "author", what->name, what->address);
@@ -141,6 +170,136 @@ notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agent, const 
 	/* an agent address GMime cannot write is a config problem that
 	 * check-config already refuses; nothing more to do here */
 	return outmail_queue(in, t, ctx, &m, now, &withheld, error_r);
+}
+
+/* Whether addr is one of our people or our own addresses. */
+static gboolean
+is_ours(const MdConfig *cfg, const char *addr)
+{
+	if (conf_agent_by_address(cfg, addr) != NULL || conf_queue_for_address(cfg, addr) != NULL)
+		return TRUE;
+	for (guint i = 0; i < cfg->queues->len; i++) {
+		const MdQueue *q = cfg->queues->pdata[i];
+
+		if (q->lead != NULL && g_ascii_strcasecmp(q->lead, addr) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+notify_failure_wanted(const MdConfig *cfg, const char *kind, const GPtrArray *failed)
+{
+	if (g_str_has_prefix(kind, "agent-"))
+		return FALSE;
+	for (guint i = 0; i < failed->len; i++)
+		if (is_ours(cfg, ((const MdFailedRcpt *)failed->pdata[i])->to))
+			return FALSE;
+	return failed->len > 0;
+}
+
+static void
+add_once(GPtrArray *addrs, const char *addr)
+{
+	for (guint i = 0; i < addrs->len; i++)
+		if (g_ascii_strcasecmp(addrs->pdata[i], addr) == 0)
+			return;
+	g_ptr_array_add(addrs, (gpointer)addr);
+}
+
+GPtrArray *
+notify_failure_recipients(const MdConfig *cfg, const MdTicket *t)
+{
+	const MdAgent *assignee = conf_agent_by_address(cfg, t->assignee);
+	const MdQueue *q = notify_ticket_queue(cfg, t);
+	GPtrArray *to = g_ptr_array_new();
+
+	if (assignee != NULL) {
+		g_ptr_array_add(to, assignee->address);
+		return to;
+	}
+	/* nobody owns the ticket: whoever leads its queue (as tick's
+	 * escalations: lead agents, then the lead address), else its agents */
+	for (guint i = 0; i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (a->lead && conf_agent_serves(a, q->name))
+			add_once(to, a->address);
+	}
+	if (q->lead != NULL)
+		add_once(to, q->lead);
+	if (to->len > 0)
+		return to;
+	for (guint i = 0; i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (conf_agent_serves(a, q->name))
+			add_once(to, a->address);
+	}
+	return to;
+}
+
+/* The "failure" and "failed" members of agent-delivery-failed's context. */
+static void
+set_failure(JsonObject *ctx, const MdConfig *cfg, const MdFailedMail *f, const char *lang,
+            int tz_minutes)
+{
+	JsonObject *o = json_object_new();
+	JsonArray *list = json_array_new();
+	g_autofree char *kind_text = i18n_text(cfg->templates, lang, "mail-kind", f->kind);
+	g_autofree char *queued = datefmt_long(f->queued, tz_minutes, lang);
+
+	json_object_set_string_member(o, "kind", f->kind);
+	json_object_set_string_member(o, "kind_text", kind_text);
+	if (f->subject != NULL && *f->subject != '\0')
+		json_object_set_string_member(o, "subject", f->subject);
+	json_object_set_string_member(o, "queued", queued);
+	json_object_set_int_member(o, "attempts", f->attempts);
+	json_object_set_boolean_member(o, "gave_up", f->gave_up);
+	json_object_set_object_member(ctx, "failure", o);
+	for (guint i = 0; i < f->failed->len; i++) {
+		const MdFailedRcpt *r = f->failed->pdata[i];
+		JsonObject *e = json_object_new();
+
+		json_object_set_string_member(e, "to", r->to);
+		json_object_set_string_member(e, "answer", r->answer != NULL ? r->answer : "");
+		json_array_add_object_element(list, e);
+	}
+	json_object_set_array_member(ctx, "failed", list);
+}
+
+MdStatus
+notify_delivery_failed(const MdIntake *in, const MdTicket *t, const MdFailedMail *f, gint64 now,
+                       char **error_r)
+{
+	const MdConfig *cfg = in->cfg;
+	const MdQueue *q = notify_ticket_queue(cfg, t);
+	g_autoptr(GPtrArray) to = notify_failure_recipients(cfg, t);
+	MdStatus st = MD_OK;
+
+	for (guint i = 0; i < to->len && st == MD_OK; i++) {
+		const MdAgent *agent = conf_agent_by_address(cfg, to->pdata[i]);
+		/* a queue lead who is not an agent is written to all the same */
+		MdAgent lead = { .name = NULL, .address = to->pdata[i] };
+		g_autoptr(JsonObject) extra = json_object_new();
+		g_autofree char *error = NULL;
+
+		if (agent == NULL)
+			agent = &lead;
+		set_failure(extra, cfg, f, notify_agent_language(cfg, agent, q),
+		            notify_agent_offset(agent, f->queued));
+		st = notify_agent_with(in, t, agent, "agent-delivery-failed", NULL, NULL, extra, now,
+		                       &error);
+		if (st == MD_CONFIG) {
+			/* check-config refuses this; the failure is recorded anyway */
+			log_error("ticket=%" G_GINT64_FORMAT " to=<%s> no delivery-failed notice: %s",
+			          t->id, agent->address, error);
+			st = MD_OK;
+		} else if (st != MD_OK) {
+			*error_r = g_steal_pointer(&error);
+		}
+	}
+	return st;
 }
 
 /* Everyone on the customer's side of t but the customer: the Cc list. */
@@ -168,6 +327,15 @@ notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
                 const MdAgent *from_agent, const char *text, GPtrArray *attachments, gint64 now,
                 char **withheld_r, char **error_r)
 {
+	return notify_customer_with(in, t, template, from_agent, text, attachments, NULL, now,
+	                            withheld_r, error_r);
+}
+
+MdStatus
+notify_customer_with(const MdIntake *in, const MdTicket *t, const char *template,
+                     const MdAgent *from_agent, const char *text, GPtrArray *attachments,
+                     JsonObject *extra, gint64 now, char **withheld_r, char **error_r)
+{
 	const MdConfig *cfg = in->cfg;
 	const MdQueue *q = notify_ticket_queue(cfg, t);
 	const char *lang = t->language != NULL ? t->language : cfg->default_language;
@@ -178,6 +346,7 @@ notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
 	MdOutMail m = { 0 };
 	MdStatus st;
 
+	add_members(ctx, extra);
 	if (text != NULL)
 		json_object_set_string_member(ctx, "text", text);
 	if (from_agent != NULL) {

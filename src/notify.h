@@ -1,7 +1,7 @@
 /*
  * notify.h - the mail maildesk writes about a ticket to its people:
- * agents (assigned, waiting, customer replied, note, refused, unverified)
- * and customers (an agent's reply, status notices).  Each call queues
+ * agents (assigned, waiting, customer replied, note, refused, unverified,
+ * a mail the relay refused for good) and customers (an agent's reply, status notices).  Each call queues
  * through outmail.c in the caller's transaction.
  */
 #ifndef MD_NOTIFY_H
@@ -27,6 +27,14 @@ MdStatus notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agen
                       const char *template, const MdPassedOn *what, GPtrArray *reasons,
                       gint64 now, char **error_r);
 
+/* The same with more template context: extra's members (copied) are added. */
+MdStatus notify_agent_with(const MdIntake *in, const MdTicket *t, const MdAgent *agent,
+                           const char *template, const MdPassedOn *what, GPtrArray *reasons,
+                           JsonObject *extra, gint64 now, char **error_r);
+
+/* The agent's UTC offset in minutes at the instant at (0: UTC). */
+int notify_agent_offset(const MdAgent *agent, gint64 at);
+
 /*
  * Queues a customer mail about t (template "reply" or "status-*"): to the
  * ticket's customer, and for a reply also in Cc to the other people on
@@ -36,6 +44,12 @@ MdStatus notify_agent(const MdIntake *in, const MdTicket *t, const MdAgent *agen
 MdStatus notify_customer(const MdIntake *in, const MdTicket *t, const char *template,
                          const MdAgent *from_agent, const char *text, GPtrArray *attachments,
                          gint64 now, char **withheld_r, char **error_r);
+
+/* The same with more template context: extra's members (copied) are added. */
+MdStatus notify_customer_with(const MdIntake *in, const MdTicket *t, const char *template,
+                              const MdAgent *from_agent, const char *text,
+                              GPtrArray *attachments, JsonObject *extra, gint64 now,
+                              char **withheld_r, char **error_r);
 
 /*
  * What to pass on when a ticket reaches an agent later on: its customer
@@ -62,6 +76,47 @@ char *notify_excerpt(const char *text);
  */
 MdStatus notify_within_limit(const MdIntake *in, const MdTicket *t, const char *kind, gint64 now,
                              gboolean *ok_r);
+
+/* One recipient the relay refused for good. */
+typedef struct {
+	const char *to;
+	const char *answer; /* the relay's answer (or why we gave up), printable */
+} MdFailedRcpt;
+
+/* A mail of ours that failed for good, as an agent is told of it. */
+typedef struct {
+	const char *kind;     /* its outbox kind: ack, reply, notice, ... */
+	const char *subject;  /* decoded, or NULL */
+	gint64 queued;        /* when it was written */
+	int attempts;
+	gboolean gave_up;     /* refused for now until give_up_after, not 5xx */
+	GPtrArray *failed;    /* MdFailedRcpt*, at least one */
+} MdFailedMail;
+
+/*
+ * Whether a failed mail of outbox kind to these recipients calls for an
+ * agent notice: never when it was itself mail to an agent or a lead
+ * (kind "agent-*", or a recipient who is one of our people or
+ * addresses), so a refused notice never begets another.
+ */
+gboolean notify_failure_wanted(const MdConfig *cfg, const char *kind, const GPtrArray *failed);
+
+/*
+ * Who is told of a failed mail about t: its assignee when that is an
+ * agent; else the queue's lead address and its lead agents; else every
+ * agent of the queue.  Addresses (owned by cfg), each once; may be empty.
+ * Caller unrefs.
+ */
+GPtrArray *notify_failure_recipients(const MdConfig *cfg, const MdTicket *t);
+
+/*
+ * Queues agent-delivery-failed about f to each of
+ * notify_failure_recipients(), in the caller's transaction.  A broken
+ * template is logged and skipped (MD_OK): the failure itself stays
+ * recorded.  MD_TEMPFAIL for the store.
+ */
+MdStatus notify_delivery_failed(const MdIntake *in, const MdTicket *t, const MdFailedMail *f,
+                                gint64 now, char **error_r);
 
 /* The language of mail to agent: theirs, else the queue's, else the site's. */
 const char *notify_agent_language(const MdConfig *cfg, const MdAgent *agent, const MdQueue *q);

@@ -3,14 +3,21 @@
  *
  * SMTP itself is smtp.c; SQL is store.c.  This module decides what a
  * relay's answer means for a row: sent, try again later, or failed for
- * good (recorded on the ticket as an event so an agent can see it).
+ * good (recorded on the ticket as an event, the ticket flagged, and the
+ * people of the ticket told by mail in the same transaction).
+ *
+ * Must never: write a notice about a failed notice (mail to our own
+ * people is only recorded), or more than one notice round per row.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "clock.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
 #include "smtp.h"
 
@@ -34,6 +41,108 @@ outbox_schedule_retry(int attempts, gint64 created, gint64 now, gint64 give_up_a
 	return TRUE;
 }
 
+/* The decoded Subject of a queued mail, or NULL.  Caller frees. */
+static char *
+raw_subject(GBytes *raw)
+{
+	gsize len;
+	const guint8 *data = g_bytes_get_data(raw, &len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	char *subject = msg != NULL ? g_strdup(g_mime_message_get_subject(msg)) : NULL;
+
+	if (msg != NULL)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return subject;
+}
+
+/*
+ * Tells the people of the row's ticket that it failed for good, in the
+ * transaction that marks it failed (so once per row).  Mail to our own
+ * people, and mail about no ticket, is only recorded.
+ */
+static MdStatus
+notice_failure(const MdConfig *cfg, MdStore *store, GBytes *secret, const MdOutboxRow *row,
+               GPtrArray *failed, int attempts, gboolean gave_up, gint64 now)
+{
+	MdIntake in = { .cfg = cfg, .store = store, .secret = secret };
+	MdTicket t = { 0 };
+	g_autofree char *subject = NULL;
+	g_autofree char *error = NULL;
+	gboolean found = FALSE, within = FALSE;
+	MdFailedMail f;
+	MdStatus st;
+
+	if (row->ticket_id <= 0 || failed->len == 0)
+		return MD_OK;
+	if (!notify_failure_wanted(cfg, row->kind, failed)) {
+		log_info("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
+		         " kind=%s no notice: the failed mail was for our own people",
+		         row->ticket_id, row->id, row->kind);
+		return MD_OK;
+	}
+	if ((st = store_ticket_get(store, row->ticket_id, &t, &found)) != MD_OK || !found)
+		goto out;
+	if ((st = notify_within_limit(&in, &t, "agent-delivery-failed", now, &within)) != MD_OK ||
+	    !within)
+		goto out;
+	subject = raw_subject(row->raw);
+	f.kind = row->kind;
+	f.subject = subject;
+	f.queued = row->created;
+	f.attempts = attempts;
+	f.gave_up = gave_up;
+	f.failed = failed;
+	st = notify_delivery_failed(&in, &t, &f, now, &error);
+out:
+	if (st != MD_OK)
+		log_error("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
+		          " delivery-failed notice: %s",
+		          row->ticket_id, row->id, error != NULL ? error : store_error(store));
+	md_ticket_clear(&t);
+	return st;
+}
+
+static void
+failed_rcpt_free(MdFailedRcpt *r)
+{
+	g_free((char *)r->to);
+	g_free((char *)r->answer);
+	g_free(r);
+}
+
+/* The relay's own reply line (it starts with the code) for a person to read. */
+static const char *
+refusal_answer(const MdSmtpRefusal *r)
+{
+	return r->reply != NULL && *r->reply != '\0' ? r->reply : "refused";
+}
+
+static const MdSmtpRefusal *
+refusal_of(const GPtrArray *refused, const char *rcpt)
+{
+	for (guint i = 0; i < refused->len; i++) {
+		const MdSmtpRefusal *r = refused->pdata[i];
+
+		if (strcmp(r->rcpt, rcpt) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+add_failed(GPtrArray *failed, const char *to, const char *answer)
+{
+	MdFailedRcpt *r = g_new0(MdFailedRcpt, 1);
+
+	r->to = g_strdup(to);
+	r->answer = g_strdup(answer);
+	g_ptr_array_add(failed, r);
+}
+
 /* Records one row's outcome in its own short transaction. */
 /*
  * After a message went to some recipients but not all: the ones refused
@@ -41,10 +150,11 @@ outbox_schedule_retry(int attempts, gint64 created, gint64 now, gint64 give_up_a
  * the ones refused for good are recorded on the ticket.
  */
 static MdStatus
-record_refusals(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row,
+record_refusals(const MdConfig *cfg, MdStore *store, GBytes *secret, const MdOutboxRow *row,
                 const GPtrArray *refused, gint64 now)
 {
 	g_autoptr(GString) retry = g_string_new(NULL);
+	g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func((GDestroyNotify)failed_rcpt_free);
 	MdStatus st = MD_OK;
 
 	for (guint i = 0; i < refused->len && st == MD_OK; i++) {
@@ -59,8 +169,12 @@ record_refusals(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row,
 			                     r->rcpt, what);
 			if (st == MD_OK)
 				st = store_ticket_flag(store, row->ticket_id);
+			add_failed(failed, r->rcpt, refusal_answer(r));
 		}
 	}
+	/* one notice for all the recipients refused for good */
+	if (st == MD_OK)
+		st = notice_failure(cfg, store, secret, row, failed, row->attempts + 1, FALSE, now);
 	if (st == MD_OK && retry->len > 0) {
 		gsize len;
 		const guint8 *data = g_bytes_get_data(row->raw, &len);
@@ -77,9 +191,11 @@ record_refusals(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row,
 }
 
 static MdStatus
-record_outcome(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row, MdSmtpResult result,
-               int code, const char *detail, const GPtrArray *refused, MdDrainCounts *counts)
+record_outcome(const MdConfig *cfg, MdStore *store, GBytes *secret, const MdOutboxRow *row,
+               MdSmtpResult result, int code, const char *detail, const GPtrArray *refused,
+               MdDrainCounts *counts)
 {
+	g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func((GDestroyNotify)failed_rcpt_free);
 	gint64 now = clock_now();
 	int attempts = row->attempts + 1;
 	g_autofree char *safe = log_safe(detail);
@@ -93,7 +209,7 @@ record_outcome(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row, MdSm
 	case SMTP_SENT:
 		st = store_outbox_sent(store, row->id, now, detail);
 		if (st == MD_OK && refused->len > 0)
-			st = record_refusals(cfg, store, row, refused, now);
+			st = record_refusals(cfg, store, secret, row, refused, now);
 		counts->sent++;
 		log_info("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
 		         " to=<%s> kind=%s status=sent relay=\"%s\"",
@@ -121,6 +237,17 @@ record_outcome(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row, MdSm
 			                     rcpt, what);
 			if (st == MD_OK)
 				st = store_ticket_flag(store, row->ticket_id);
+			/* nobody got it: each recipient with the answer about
+			 * them, else the one about the mail (MAIL, DATA, ...) */
+			for (guint i = 0; row->rcpts[i] != NULL; i++) {
+				const MdSmtpRefusal *r = refusal_of(refused, row->rcpts[i]);
+
+				add_failed(failed, row->rcpts[i],
+				           r != NULL ? refusal_answer(r) : detail != NULL ? detail : what);
+			}
+			if (st == MD_OK)
+				st = notice_failure(cfg, store, secret, row, failed, attempts,
+				                    result == SMTP_TEMPFAIL, now);
 		}
 		counts->failed++;
 		log_warning("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
@@ -136,7 +263,7 @@ record_outcome(const MdConfig *cfg, MdStore *store, const MdOutboxRow *row, MdSm
 }
 
 MdStatus
-outbox_drain(const MdConfig *cfg, MdStore *store, MdDrainCounts *counts_r)
+outbox_drain(const MdConfig *cfg, MdStore *store, GBytes *secret, MdDrainCounts *counts_r)
 {
 	MdSmtpConfig sc = {
 		.url = cfg->smtp_url,
@@ -173,7 +300,8 @@ outbox_drain(const MdConfig *cfg, MdStore *store, MdDrainCounts *counts_r)
 			MdSmtpResult r = smtp_send(smtp, row->env_from, (const char *const *)row->rcpts,
 			                           data, len, &code, &detail);
 
-			st = record_outcome(cfg, store, row, r, code, detail, smtp_refused(smtp), counts_r);
+			st = record_outcome(cfg, store, secret, row, r, code, detail, smtp_refused(smtp),
+			                    counts_r);
 			/* the relay is unreachable: the other rows would only fail the
 			 * same way, one timeout each; they keep their turn */
 			if (r == SMTP_TEMPFAIL && code == 0)

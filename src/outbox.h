@@ -39,7 +39,11 @@ typedef struct {
  * and returns MD_OK, or MD_TEMPFAIL when the database failed.  Rows that
  * come due while draining are sent too.  A row is marked sent only after
  * the relay accepted it; a crash in between sends it again once at most.
+ * A row that fails for good is recorded on its ticket, and its people are
+ * told (notify_delivery_failed) in the same transaction: secret signs the
+ * Reply-To of that notice.
  */
-MdStatus outbox_drain(const MdConfig *cfg, MdStore *store, MdDrainCounts *counts_r);
+MdStatus outbox_drain(const MdConfig *cfg, MdStore *store, GBytes *secret,
+                      MdDrainCounts *counts_r);
 
 #endif

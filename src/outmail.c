@@ -22,7 +22,9 @@
 const char *const outmail_templates[] = {
 	"ack", "reply", "status-pending", "status-solved", "status-reopened", "status-closed",
 	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
-	"agent-refused", "agent-unverified", NULL,
+	"agent-refused", "agent-unverified", "agent-sla-warning", "agent-escalation",
+	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks",
+	"agent-delivery-failed", "agent-report", NULL,
 };
 
 char *

@@ -41,3 +41,28 @@ sla_first_response_due(const MdQueue *q, const char *priority, gint64 since)
 
 	return at >= 0 ? at : 0;
 }
+
+gint64
+sla_business_minutes(const MdQueue *q, const char *priority, gint64 a, gint64 b)
+{
+	const MdCalendar *cal = sla_calendar(q, priority);
+
+	if (b <= a)
+		return 0;
+	return cal != NULL ? calendar_minutes_between(cal, a, b) : (b - a) / 60;
+}
+
+gint64
+sla_ticket_resolution_due(const MdConfig *cfg, const MdQueue *q, const MdTicket *t, gint64 now)
+{
+	int p = conf_priority_index(t->priority);
+	const MdCalendar *cal = sla_calendar(q, t->priority);
+	gint64 paused = t->paused, at;
+
+	if (t->pending_since > 0)
+		paused += sla_business_minutes(q, t->priority, t->pending_since, now);
+	if (p < 0 || q->resolution[p] == 0 || cal == NULL)
+		return t->created + cfg->default_resolution + paused * 60;
+	at = calendar_add_minutes(cal, t->created, q->resolution[p] + paused);
+	return at == CALENDAR_NEVER ? 0 : at;
+}

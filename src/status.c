@@ -17,6 +17,7 @@ static const struct {
 	{ MD_CONFIG, EX_CONFIG, "4.3.5" },
 	{ MD_USAGE, EX_USAGE, "5.3.0" },
 	{ MD_NOTFOUND, EX_NOINPUT, "5.1.1" },
+	{ MD_DATAERR, EX_DATAERR, "5.6.0" },
 };
 
 int

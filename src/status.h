@@ -15,7 +15,8 @@ typedef enum {
 	MD_TEMPFAIL, /* transient: database busy, disk full, read-only, no memory */
 	MD_CONFIG,   /* broken or missing configuration */
 	MD_USAGE,    /* bad command line */
-	MD_NOTFOUND, /* admin command: no such object */
+	MD_NOTFOUND, /* admin command: no such object, or a path it cannot read */
+	MD_DATAERR,  /* admin command: input that will not get better (not an mbox) */
 } MdStatus;
 
 /* sysexits(3) code for status. */

@@ -203,6 +203,32 @@ static const char *const migrations[] = {
 	"  sha256 TEXT NOT NULL UNIQUE,"
 	"  size INTEGER NOT NULL,"
 	"  raw BLOB NOT NULL);",
+
+	/*
+	 * 2 -> 3: the SLA clock (tick.c).  paused is the business minutes the
+	 * ticket spent pending on the customer, by which its resolution target
+	 * moves; sla_marks records what tick has done, keyed by the instant it
+	 * was due, so a rerun does nothing twice and a moved target is new.
+	 */
+	"ALTER TABLE tickets ADD COLUMN first_response_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN pending_since INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE sla_marks ("
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  what TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (ticket_id, what, due));"
+	/* the customer's satisfaction vote: the latest counts */
+	"CREATE TABLE csat ("
+	"  ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),"
+	"  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),"
+	"  comment TEXT,"
+	"  from_addr TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  votes INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX tickets_created ON tickets(created);"
+	"CREATE INDEX events_what ON events(what, at);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -624,10 +650,42 @@ store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r)
 	return query_two_ints(s, st, "own message-id", NULL, NULL, own_r);
 }
 
+MdStatus
+store_ticket_by_same_message(MdStore *s, const char *message_id, const char *from_addr,
+                             gint64 date, const char *subject, const char *text,
+                             gint64 attachments, gint64 attachment_bytes, gint64 *ticket_r)
+{
+	/* through message_ids, whose index finds the few rows by Message-ID */
+	sqlite3_stmt *st = stmt(s, "SELECT m.ticket_id FROM message_ids i "
+	                           "JOIN messages m ON m.id = i.message_row WHERE i.message_id = ?1 "
+	                           "AND m.from_addr IS ?2 AND m.date IS ?3 AND m.subject IS ?4 "
+	                           "AND m.body_text IS ?5 AND (SELECT count(*) FROM attachments a "
+	                           "WHERE a.message_row = m.id) = ?6 AND (SELECT coalesce(sum(a.size), "
+	                           "0) FROM attachments a WHERE a.message_row = m.id) = ?7 LIMIT 1");
+	gboolean found;
+
+	*ticket_r = 0;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, message_id);
+	bind_text(st, 2, from_addr);
+	bind_opt_int(st, 3, date);
+	bind_text(st, 4, subject);
+	/* static: the text lives until the step is done; it may be large */
+	if (text != NULL)
+		sqlite3_bind_text64(st, 5, text, strlen(text), SQLITE_STATIC, SQLITE_UTF8);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, attachments);
+	sqlite3_bind_int64(st, 7, attachment_bytes);
+	return query_two_ints(s, st, "ticket by same message", ticket_r, NULL, &found);
+}
+
 static const char ticket_columns[] =
 	"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name, t.assignee,"
 	" t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated, t.solved_at,"
-	" t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual"
+	" t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual, t.first_response_at,"
+	" t.pending_since, t.paused"
 	" FROM tickets t JOIN customers c ON c.id = t.customer_id ";
 
 static void
@@ -652,6 +710,9 @@ ticket_from_row(sqlite3_stmt *st, MdTicket *t)
 	t->linked_ticket = sqlite3_column_int64(st, 16);
 	t->needs_attention = sqlite3_column_int(st, 17) != 0;
 	t->eta_manual = sqlite3_column_int(st, 18) != 0;
+	t->first_response_at = sqlite3_column_int64(st, 19);
+	t->pending_since = sqlite3_column_int64(st, 20);
+	t->paused = sqlite3_column_int64(st, 21);
 }
 
 MdStatus
@@ -777,6 +838,8 @@ MdStatus
 store_ticket_set_status(MdStore *s, gint64 id, const char *status, gint64 now)
 {
 	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET status = ?1, updated = ?2, "
+	                           "pending_since = CASE WHEN ?1 = 'pending' "
+	                           "THEN coalesce(pending_since, ?2) END, "
 	                           "solved_at = CASE WHEN ?1 = 'solved' THEN ?2 ELSE solved_at END, "
 	                           "closed_at = CASE WHEN ?1 = 'closed' THEN ?2 "
 	                           "WHEN ?1 IN ('new','open') THEN NULL ELSE closed_at END "
@@ -1011,6 +1074,26 @@ store_outbox_insert(MdStore *s, gint64 ticket, gint64 message_row, const char *k
 	return r;
 }
 
+/*
+ * outbox.rcpts as a NULL-terminated list: outmail.c joins a mail's
+ * recipients with ", ", a row split off for a later retry with newlines.
+ */
+static char **
+split_rcpts(const char *rcpts)
+{
+	g_auto(GStrv) parts = g_strsplit_set(rcpts != NULL ? rcpts : "", "\n,", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		char *a = g_strstrip(parts[i]);
+
+		if (*a != '\0')
+			g_ptr_array_add(out, g_strdup(a));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
 MdStatus
 store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r)
 {
@@ -1032,7 +1115,7 @@ store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r)
 		r->kind = col_text(st, 2);
 		r->env_from = col_text(st, 3);
 		rcpts = col_text(st, 4);
-		r->rcpts = g_strsplit(rcpts ? rcpts : "", "\n", -1);
+		r->rcpts = split_rcpts(rcpts);
 		r->raw = g_bytes_new(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
 		r->attempts = sqlite3_column_int(st, 6);
 		r->created = sqlite3_column_int64(st, 7);
@@ -1250,6 +1333,112 @@ store_ticket_set_eta(MdStore *s, gint64 id, gint64 eta, gboolean manual, gint64 
 }
 
 MdStatus
+store_ticket_add_paused(MdStore *s, gint64 id, gint64 minutes)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET paused = paused + ? WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, minutes);
+	sqlite3_bind_int64(st, 2, id);
+	return run(s, st, "ticket pause");
+}
+
+MdStatus
+store_ticket_first_response(MdStore *s, gint64 id, gint64 at)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE tickets SET first_response_at = ? "
+	                           "WHERE id = ? AND first_response_at IS NULL");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_int64(st, 2, id);
+	return run(s, st, "first response");
+}
+
+MdStatus
+store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 at,
+               gboolean *new_r)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT OR IGNORE INTO sla_marks (ticket_id, what, due, at) "
+	                           "VALUES (?, ?, ?, ?)");
+	MdStatus r;
+
+	*new_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, what);
+	sqlite3_bind_int64(st, 3, due);
+	sqlite3_bind_int64(st, 4, at);
+	if ((r = run(s, st, "sla mark")) == MD_OK)
+		*new_r = sqlite3_changes(s->db) > 0;
+	return r;
+}
+
+MdStatus
+store_sla_marked(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM sla_marks WHERE ticket_id = ? AND what = ? LIMIT 1");
+
+	*yes_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, what);
+	return query_two_ints(s, st, "sla marked", NULL, NULL, yes_r);
+}
+
+MdStatus
+store_tickets_to_tick(MdStore *s, GArray *ids_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id FROM tickets "
+	                           "WHERE status IN ('new','open','pending','on-hold') "
+	                           "OR (status = 'solved' AND NOT EXISTS (SELECT 1 FROM sla_marks m "
+	                           "WHERE m.ticket_id = tickets.id AND m.what = 'csat')) ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(ids_r, id);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "tickets to tick");
+}
+
+MdStatus
+store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment, const char *from_addr,
+                gint64 at, int *old_score_r)
+{
+	sqlite3_stmt *old = stmt(s, "SELECT score FROM csat WHERE ticket_id = ?");
+	sqlite3_stmt *st = stmt(s, "INSERT INTO csat (ticket_id, score, comment, from_addr, at) "
+	                           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ticket_id) DO UPDATE "
+	                           "SET score = ?2, comment = coalesce(?3, comment), from_addr = ?4,"
+	                           " at = ?5, votes = votes + 1");
+	gint64 prev = 0;
+	gboolean found;
+	MdStatus r;
+
+	*old_score_r = 0;
+	if (old == NULL || st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(old, 1, ticket);
+	if ((r = query_two_ints(s, old, "csat score", &prev, NULL, &found)) != MD_OK)
+		return r;
+	*old_score_r = (int)prev;
+	sqlite3_bind_int64(st, 1, ticket);
+	sqlite3_bind_int(st, 2, score);
+	bind_text(st, 3, comment);
+	bind_text(st, 4, from_addr);
+	sqlite3_bind_int64(st, 5, at);
+	return run(s, st, "csat vote");
+}
+
+MdStatus
 store_outbox_count_since(MdStore *s, gint64 ticket, const char *kind, gint64 since, int *count_r)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM outbox WHERE ticket_id = ? AND kind = ? "
@@ -1420,6 +1609,108 @@ store_request_insert(MdStore *s, const char *kind, const char *from_addr,
 		return r;
 	*row_r = sqlite3_last_insert_rowid(s->db);
 	return write_blob(s, "requests", "raw", *row_r, raw, raw_len);
+}
+
+void
+md_status_event_clear(MdStatusEvent *e)
+{
+	g_clear_pointer(&e->old_status, g_free);
+	g_clear_pointer(&e->new_status, g_free);
+}
+
+void
+md_csat_row_clear(MdCsatRow *r)
+{
+	g_clear_pointer(&r->queue, g_free);
+}
+
+/* The tickets of a report: ?1 is its start. */
+#define REPORT_TICKETS_WHERE \
+	" WHERE t.created >= ?1 OR t.solved_at >= ?1 OR t.closed_at >= ?1" \
+	" OR t.status NOT IN ('solved','closed')"
+
+MdStatus
+store_report_tickets(MdStore *s, gint64 since, GArray *tickets_r)
+{
+	/* the columns of ticket_columns, the first response with its fallback */
+	sqlite3_stmt *st = stmt(s,
+		"SELECT t.id, t.status, t.priority, t.queue, t.customer_id, c.address, c.name,"
+		" t.assignee, t.subject, t.language, t.eta, t.tz_minutes, t.created, t.updated,"
+		" t.solved_at, t.closed_at, t.linked_ticket, t.needs_attention, t.eta_manual,"
+		" coalesce(t.first_response_at, (SELECT min(m.received) FROM messages m"
+		"  WHERE m.ticket_id = t.id AND m.kind = 'reply' AND m.direction = 'out')),"
+		" t.pending_since, t.paused"
+		" FROM tickets t JOIN customers c ON c.id = t.customer_id"
+		REPORT_TICKETS_WHERE " ORDER BY t.id");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, since);
+	return collect_tickets(s, st, tickets_r, "report tickets");
+}
+
+MdStatus
+store_report_status_events(MdStore *s, gint64 since, GArray *events_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT e.ticket_id, e.at, e.old_value, e.new_value FROM events e"
+	                           " WHERE e.what = 'status' AND e.ticket_id IN"
+	                           " (SELECT t.id FROM tickets t" REPORT_TICKETS_WHERE ")"
+	                           " ORDER BY e.ticket_id, e.at, e.id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdStatusEvent e = { 0 };
+
+		e.ticket = sqlite3_column_int64(st, 0);
+		e.at = sqlite3_column_int64(st, 1);
+		e.old_status = col_text(st, 2);
+		e.new_status = col_text(st, 3);
+		g_array_append_val(events_r, e);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "report events");
+}
+
+MdStatus
+store_report_csat(MdStore *s, gint64 since, gint64 until, GArray *votes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT v.ticket_id, t.queue, v.score, v.at FROM csat v"
+	                           " JOIN tickets t ON t.id = v.ticket_id"
+	                           " WHERE v.at >= ? AND v.at < ? ORDER BY v.ticket_id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdCsatRow r = { 0 };
+
+		r.ticket = sqlite3_column_int64(st, 0);
+		r.queue = col_text(st, 1);
+		r.score = sqlite3_column_int(st, 2);
+		r.at = sqlite3_column_int64(st, 3);
+		g_array_append_val(votes_r, r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "report csat");
+}
+
+MdStatus
+store_digest_sent(MdStore *s, const char *lead, const char *period, gboolean *yes_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM events WHERE ticket_id IS NULL AND what = 'digest'"
+	                           " AND old_value = ? COLLATE NOCASE AND new_value = ? LIMIT 1");
+
+	*yes_r = FALSE;
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	bind_text(st, 1, lead);
+	bind_text(st, 2, period);
+	return query_two_ints(s, st, "digest sent", NULL, NULL, yes_r);
 }
 
 MdStatus

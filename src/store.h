@@ -17,7 +17,7 @@
 
 #include "status.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct MdStore MdStore;
 
@@ -38,6 +38,9 @@ typedef struct {
 	gint64 linked_ticket;
 	gboolean needs_attention;
 	gboolean eta_manual; /* eta set by an agent's #eta, not computed */
+	gint64 first_response_at; /* first agent reply to the customer, 0: none yet */
+	gint64 pending_since;     /* pending on the customer since, 0: not pending */
+	gint64 paused;            /* business minutes spent pending, by which targets move */
 } MdTicket;
 
 void md_ticket_clear(MdTicket *t);
@@ -108,6 +111,15 @@ void store_rollback(MdStore *s);
 MdStatus store_message_by_hash(MdStore *s, const char *sha256, gint64 *row_r, gint64 *ticket_r);
 MdStatus store_ticket_by_message_id(MdStore *s, const char *message_id, gint64 *ticket_r);
 MdStatus store_is_own_message_id(MdStore *s, const char *message_id, gboolean *own_r);
+/*
+ * The ticket of a stored message that is the same mail in other bytes (0:
+ * none): the same Message-ID, From, Date (0: none), subject, text, and
+ * number and total size of attachments.
+ */
+MdStatus store_ticket_by_same_message(MdStore *s, const char *message_id, const char *from_addr,
+                                      gint64 date, const char *subject, const char *text,
+                                      gint64 attachments, gint64 attachment_bytes,
+                                      gint64 *ticket_r);
 MdStatus store_ticket_get(MdStore *s, gint64 id, MdTicket *t, gboolean *found_r);
 MdStatus store_is_participant(MdStore *s, gint64 ticket, const char *addr, gboolean *yes_r);
 MdStatus store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id_r,
@@ -173,6 +185,53 @@ MdStatus store_request_insert(MdStore *s, const char *kind, const char *from_add
                               const char *message_id, gint64 received, const char *env_sender,
                               const char *env_recipient, const char *sha256, const guint8 *raw,
                               gsize raw_len, gint64 *row_r);
+
+/* The SLA clock (tick.c) */
+MdStatus store_ticket_add_paused(MdStore *s, gint64 id, gint64 minutes);
+/* Records the first agent reply to the customer; later ones change nothing. */
+MdStatus store_ticket_first_response(MdStore *s, gint64 id, gint64 at);
+/* Records that tick did what for the target due; *new_r FALSE when it had already. */
+MdStatus store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 at,
+                        gboolean *new_r);
+/* Whether tick ever did what on the ticket, whatever was due. */
+MdStatus store_sla_marked(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r);
+/* Tickets a clock may still act on: not closed, and solved only until asked for a vote. */
+MdStatus store_tickets_to_tick(MdStore *s, GArray *ids_r);
+/* Records a satisfaction vote (the latest counts); *old_score_r 0 for the first. */
+MdStatus store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment,
+                         const char *from_addr, gint64 at, int *old_score_r);
+
+/* Reports (report.c) */
+typedef struct {
+	gint64 ticket;
+	gint64 at;
+	char *old_status, *new_status;
+} MdStatusEvent;
+
+void md_status_event_clear(MdStatusEvent *e);
+
+typedef struct {
+	gint64 ticket;
+	char *queue;
+	int score;
+	gint64 at;
+} MdCsatRow;
+
+void md_csat_row_clear(MdCsatRow *r);
+
+/*
+ * The tickets a report from since on concerns: created, solved or
+ * closed since then, or not solved or closed now (MdTicket, by id).
+ * first_response_at falls back to the first relayed reply (a messages
+ * row kind reply, direction out) for tickets from before it was kept.
+ */
+MdStatus store_report_tickets(MdStore *s, gint64 since, GArray *tickets_r);
+/* The 'status' events of those tickets, by ticket and then time (MdStatusEvent). */
+MdStatus store_report_status_events(MdStore *s, gint64 since, GArray *events_r);
+/* Satisfaction votes (the latest of each ticket) cast in [since, until) (MdCsatRow). */
+MdStatus store_report_csat(MdStore *s, gint64 since, gint64 until, GArray *votes_r);
+/* Whether a digest for period went to lead (an events row without ticket, what 'digest'). */
+MdStatus store_digest_sent(MdStore *s, const char *lead, const char *period, gboolean *yes_r);
 
 /* Admin */
 MdStatus store_ticket_list(MdStore *s, const char *status, GArray *tickets_r); /* MdTicket */

@@ -48,6 +48,10 @@ queues = support
 max_open = 2
 CONF
 export MAILDESK_CONFIG=$DEMO/maildesk.conf
+# maildesk refuses to run as root unless [maildesk] user names whom to
+# become; this throw-away demo, often run as root from a checkout in
+# /root where no other user may enter, keeps root on purpose
+[ "$(id -u)" = 0 ] && export MAILDESK_ALLOW_ROOT=1
 
 user=
 [ "$(id -u)" = 0 ] && user="-u nobody"
@@ -120,4 +124,4 @@ for name in sorted(os.listdir(d)):
     print(f"  {name}  to {m['X-Rcpt-Args']}  Subject: {m['Subject']}")
 PY
 echo
-echo "Read one:   cat demo/outgoing/<file>     A ticket:   $MD -c $DEMO/maildesk.conf ticket show 1"
+echo "Read one:   cat demo/outgoing/<file>     A ticket:   ${MAILDESK_ALLOW_ROOT:+MAILDESK_ALLOW_ROOT=1 }$MD -c $DEMO/maildesk.conf ticket show 1"

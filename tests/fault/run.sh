@@ -121,7 +121,17 @@ check "garbage input delivered" deliver "$SITE/junk.eml" --recipient support@exa
 is "garbage stored raw on a ticket flagged for an agent" \
 	"$(sql "SELECT t.needs_attention FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.size = $(stat -c %s "$SITE/junk.eml") AND m.parse_error IS NOT NULL")" 1
 
-# --- outbox: 4xx defers with backoff, 5xx fails and is recorded
+# --- outbox: 4xx defers with backoff, 5xx fails and is recorded, and the
+# ticket's people are told (its assignee, else the queue's lead), never
+# about a notice that failed itself
+sed -i 's/^address = support@example.com$/address = support@example.com\nlead = lead@example.com/' "$CONF"
+printf '\n[agent alice]\naddress = alice@example.com\nname = Alice Agent\nqueues = support\n' >>"$CONF"
+check "config with a lead and an agent is valid" md check-config
+T_A=$(sql "SELECT min(ticket_id) FROM outbox WHERE status = 'queued'")
+G=$(sql "SELECT max(id) FROM outbox WHERE status = 'queued'")
+T_G=$(sql "SELECT ticket_id FROM outbox WHERE id = $G")
+sql "UPDATE tickets SET assignee = 'alice@example.com' WHERE id = $T_A"
+check "two different tickets for the assignee and the lead cases" test "$T_A" != "$T_G"
 PORT=$(free_port)
 start_sink "$PORT" "$SITE/sink" -r RCPT
 sed -i "s#^url = .*#url = smtp://127.0.0.1:$PORT#" "$CONF"
@@ -129,13 +139,126 @@ queued=$(sql "SELECT count(*) FROM outbox WHERE status = 'queued'")
 md send --once >/dev/null
 is "4xx: rows stay queued" "$(sql "SELECT count(*) FROM outbox WHERE status = 'queued'")" "$queued"
 is "4xx: attempts counted, retry scheduled later" "$(sql "SELECT count(*) FROM outbox WHERE status = 'queued' AND attempts = 1 AND next_attempt > strftime('%s','now') + 30")" "$queued"
+is "4xx: no notice while retrying" "$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")" 0
+# one row queued longer than give_up_after (5 days): the next 4xx fails it
+sql "UPDATE outbox SET next_attempt = 0, created = created - 6 * 86400 WHERE id = $G"
+md send --once >/dev/null
+is "4xx past give_up_after: the row failed" "$(sql "SELECT status || '/' || attempts FROM outbox WHERE id = $G")" "failed/2"
+is "gave up: one notice, to the queue's lead (the ticket has no assignee)" \
+	"$(sql "SELECT count(*) || ' ' || group_concat(rcpts) FROM outbox WHERE kind = 'agent-delivery-failed' AND ticket_id = $T_G")" "1 lead@example.com"
+gtext=$(sql "SELECT body_text FROM messages WHERE ticket_id = $T_G AND audience = 'agents' AND to_addrs = 'lead@example.com'")
+check "gave up: the notice says maildesk stopped after 2 attempts" grep -q "after 2 attempts maildesk has stopped trying" <<<"$gtext"
+check "gave up: the notice gives the relay's 4xx answer" grep -q "^  The server's answer: 4[0-9][0-9] " <<<"$gtext"
+is "gave up: the notice itself got the 4xx and waits its turn" \
+	"$(sql "SELECT status || '/' || attempts FROM outbox WHERE kind = 'agent-delivery-failed'")" "queued/1"
 stop_sink
 start_sink "$PORT" "$SITE/sink" -f RCPT
+# a reply with a Cc (as an agent's reply copies the customer's Cc): two
+# recipients of one row, both refused, make one notice naming each
+sql "INSERT INTO outbox (ticket_id, message_row, kind, env_from, rcpts, raw, created, next_attempt)
+	SELECT ticket_id, message_row, 'reply', env_from, rcpts || ', cc@example.org', raw, created, 0
+	FROM outbox WHERE id = $G"
+queued=$((queued + 1))
 sql "UPDATE outbox SET next_attempt = 0 WHERE status = 'queued'"
 md send --once >/dev/null
-is "5xx: rows failed" "$(sql "SELECT count(*) FROM outbox WHERE status = 'failed'")" "$queued"
-is "5xx: recorded on the ticket" "$(sql "SELECT count(*) FROM events WHERE what = 'delivery-failed'")" "$queued"
+is "5xx: rows failed" "$(sql "SELECT count(*) FROM outbox WHERE status = 'failed' AND kind NOT LIKE 'agent-%'")" "$queued"
+is "5xx: one notice per failed row, none about a failed notice" \
+	"$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")" "$queued"
+is "5xx: every failure recorded on its ticket, the notices' too" \
+	"$(sql "SELECT count(*) FROM events WHERE what = 'delivery-failed'")" "$((2 * queued))"
+is "5xx: the notices were refused as well (same relay), and are only recorded" \
+	"$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed' AND status = 'failed'")" "$queued"
+is "5xx: the assigned ticket's notice goes to its assignee only" \
+	"$(sql "SELECT group_concat(rcpts) FROM outbox WHERE kind = 'agent-delivery-failed' AND ticket_id = $T_A")" "alice@example.com"
+is "5xx: the unassigned tickets' notices go to the queue's lead" \
+	"$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed' AND rcpts = 'lead@example.com'")" "$((queued - 1))"
+is "5xx: the failed tickets are flagged" \
+	"$(sql "SELECT count(*) FROM tickets WHERE needs_attention = 1 AND id IN (SELECT ticket_id FROM outbox WHERE kind = 'ack')")" \
+	"$(sql "SELECT count(DISTINCT ticket_id) FROM outbox WHERE kind = 'ack'")"
+cust=$(sql "SELECT c.address FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.id = $T_A")
+atext=$(sql "SELECT body_text FROM messages WHERE ticket_id = $T_A AND audience = 'agents' AND to_addrs = 'alice@example.com'")
+asubj=$(sql "SELECT subject FROM messages WHERE ticket_id = $T_A AND audience = 'agents' AND to_addrs = 'alice@example.com'")
+check "5xx notice: subject says not delivered" grep -q "^\[#$T_A\] Not delivered: " <<<"$asubj"
+check "5xx notice: which mail (the acknowledgement, its subject)" grep -q "^The mail: the acknowledgement of the customer's request, \"" <<<"$atext"
+check "5xx notice: to whom" grep -qx -- "- $cust" <<<"$atext"
+check "5xx notice: the relay's answer" grep -q "^  The server's answer: 5[0-9][0-9] " <<<"$atext"
+check "5xx notice: refused, not retried" grep -q "refused it, so maildesk will not try again" <<<"$atext"
+check "5xx notice: what to do" grep -q "^What you can do: " <<<"$atext"
+diag "the notice:"; sed "s/^/#   /" <<<"$atext"
+check "5xx notice: agent mail, answered through the agent address" \
+	test "$(sql "SELECT count(*) FROM messages WHERE ticket_id = $T_A AND audience = 'agents' AND kind = 'system'")" -ge 1
+gcust=$(sql "SELECT rcpts FROM outbox WHERE id = $G")
+ctext=$(sql "SELECT body_text FROM messages WHERE ticket_id = $T_G AND audience = 'agents' AND to_addrs = 'lead@example.com' ORDER BY id DESC LIMIT 1")
+check "5xx notice of the Cc'd reply: which mail" grep -q "^The mail: a reply to the customer, " <<<"$ctext"
+check "5xx notice of the Cc'd reply: the customer on a line of their own" grep -qx -- "- $gcust" <<<"$ctext"
+check "5xx notice of the Cc'd reply: the Cc on a line of their own" grep -qx -- "- cc@example.org" <<<"$ctext"
+is "5xx notice of the Cc'd reply: each with the relay's answer" "$(grep -c "^  The server's answer: 5" <<<"$ctext")" 2
+before=$(counts)
+md send --once >/dev/null
+is "5xx: a further run changes nothing" "$(counts)" "$before"
 stop_sink
+
+# --- a relay that refuses one recipient of two (5xx at RCPT) and takes
+# the mail for the other: sent, and one notice names the refused one only
+RPORT=$(free_port)
+python3 - "$RPORT" <<'PY' &
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(5)
+srv.settimeout(20)
+while True:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        break
+    try:
+        c.sendall(b"220 relay ESMTP\r\n")
+        f = c.makefile("rb")
+        for line in f:
+            cmd = line.decode(errors="replace").strip()
+            up = cmd.upper()
+            if up.startswith("EHLO"):
+                c.sendall(b"250 relay\r\n")
+            elif up.startswith("RCPT") and "gone@" in cmd:
+                c.sendall(b"550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown\r\n")
+            elif up.startswith("DATA"):
+                c.sendall(b"354 go on\r\n")
+                for body in f:
+                    if body in (b".\r\n", b".\n"):
+                        break
+                c.sendall(b"250 2.0.0 queued\r\n")
+            elif up.startswith("QUIT"):
+                c.sendall(b"221 bye\r\n")
+                break
+            else:
+                c.sendall(b"250 ok\r\n")
+    except OSError:
+        pass
+    c.close()
+PY
+RELAYD=$!
+for _ in $(seq 50); do python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$RPORT)))" 2>/dev/null && break; sleep 0.1; done
+sed -i "s#^url = .*#url = smtp://127.0.0.1:$RPORT#" "$CONF"
+sql "INSERT INTO outbox (ticket_id, message_row, kind, env_from, rcpts, raw, created, next_attempt)
+	SELECT ticket_id, message_row, 'reply', env_from, 'ann@example.org, gone@example.org', raw, created, 0
+	FROM outbox WHERE ticket_id = $T_A AND kind = 'ack'"
+P=$(sql "SELECT max(id) FROM outbox")
+notices=$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")
+md send --once >/dev/null
+is "one recipient refused of two: the row is sent (to the other)" "$(sql "SELECT status FROM outbox WHERE id = $P")" "sent"
+is "one recipient refused of two: one notice more, to the assignee" \
+	"$(sql "SELECT count(*) || ' ' || group_concat(rcpts) FROM outbox WHERE kind = 'agent-delivery-failed' AND id > $P")" "1 alice@example.com"
+is "one recipient refused of two: no more notices than that" \
+	"$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")" "$((notices + 1))"
+ptext=$(sql "SELECT body_text FROM messages WHERE ticket_id = $T_A AND audience = 'agents' AND to_addrs = 'alice@example.com' ORDER BY id DESC LIMIT 1")
+check "one recipient refused of two: the notice names the refused one" grep -qx -- "- gone@example.org" <<<"$ptext"
+check "one recipient refused of two: with the relay's answer" grep -qx -- "  The server's answer: 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown" <<<"$ptext"
+check "one recipient refused of two: not the one who got it" bash -c '! grep -q "^- ann@example.org" <<<"$1"' _ "$ptext"
+is "one recipient refused of two: the notice itself was sent" "$(sql "SELECT status FROM outbox WHERE kind = 'agent-delivery-failed' AND id > $P")" "sent"
+kill "$RELAYD" 2>/dev/null
+wait "$RELAYD" 2>/dev/null
 
 # --- a password is never offered over a plain connection: a relay that
 # offers AUTH but no STARTTLS, and records whether a password came

@@ -9,7 +9,8 @@
  *   3. a purpose (default none, i.e. "reply");
  *   4. a ticket number in decimal (default: the input's length + 1).
  * A round trip is only asked of what maildesk itself builds: a base
- * without "+" in its local part, a purpose of lower-case letters and
+ * without "+" in its local part (conf.c refuses such a queue address;
+ * test_conf's queue-address-plus), a purpose of lower-case letters and
  * digits, tickets from 1 to 10^15 (SQLite row ids; the parser refuses
  * numbers in the last few below 2^63, which no ticket reaches).
  */

@@ -137,6 +137,35 @@ test_message_size_bound(void)
 	g_assert_true(has_problem(problems, l4));
 }
 
+/*
+ * A '+' in a queue's own local part: our tokens are support+N-MAC@, so
+ * "help+desk@" could never be told from a token (found by the token
+ * fuzzer).  Refused with the file and line of the address.
+ */
+static void
+test_queue_address_plus(void)
+{
+	g_autofree char *path = write_conf("[maildesk]\ntemplates = .\n"  /* 1-2 */
+	                                   "[queue support]\n"             /* 3 */
+	                                   "address = help+desk@example.com\n" /* 4 */
+	                                   "[queue sales]\n"               /* 5 */
+	                                   "lead = boss+sales@example.com\n" /* 6 */
+	                                   "address = sales@example.com, b2b+x@example.com\n"); /* 7 */
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(path, problems);
+	g_autofree char *l4 = g_strdup_printf("%s:4: [queue support] address: \"help+desk@example.com\": "
+	                                      "a queue address may not contain '+'", path);
+	g_autofree char *l7 = g_strdup_printf("%s:7: [queue sales] address: \"b2b+x@example.com\"", path);
+
+	for (guint i = 0; i < problems->len; i++)
+		g_test_message("%s", (char *)problems->pdata[i]);
+	g_assert_nonnull(cfg);
+	g_assert_true(has_problem(problems, l4));
+	g_assert_true(has_problem(problems, l7));
+	/* only those two: a '+' elsewhere (a lead, an agent) is no token */
+	g_assert_cmpuint(problems->len, ==, 2);
+}
+
 /* Agents: names #assign can tell apart, queues that exist, DKIM with our authserv-id. */
 static void
 test_agents(void)
@@ -317,6 +346,7 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/agents", test_agents);
 	g_test_add_func("/conf/calendars", test_calendars);
 	g_test_add_func("/conf/message-size-bound", test_message_size_bound);
+	g_test_add_func("/conf/queue-address-plus", test_queue_address_plus);
 	g_test_add_func("/conf/mailboxes", test_mailboxes);
 	g_test_add_func("/conf/mailbox-problems", test_mailbox_problems);
 	rc = g_test_run();

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "csat.h"
 #include "token.h"
 
 static GBytes *
@@ -93,11 +94,40 @@ test_forgeries(void)
 	g_assert_false(token_present("support+hello@example.com"));
 }
 
+/* The five voting addresses verify as their own score, and only as it. */
+static void
+test_csat(void)
+{
+	g_autoptr(GBytes) key = secret("0123456789abcdef0123456789abcdef");
+	g_autoptr(JsonObject) links = csat_links(key, "support@example.com", 42);
+
+	for (int score = 1; score <= 5; score++) {
+		char name[4];
+		const char *addr;
+		g_autofree char *purpose = NULL;
+		gint64 t = 0;
+
+		g_snprintf(name, sizeof name, "s%d", score);
+		addr = json_object_get_string_member(links, name);
+		g_assert_true(g_str_has_prefix(addr, "support+42-csat"));
+		g_assert_true(token_verify(key, addr, &t, &purpose));
+		g_assert_cmpint(t, ==, 42);
+		g_assert_cmpint(csat_score(purpose), ==, score);
+	}
+	g_assert_cmpint(csat_score("reply"), ==, 0);
+	g_assert_cmpint(csat_score("csat"), ==, 0);
+	g_assert_cmpint(csat_score("csat0"), ==, 0);
+	g_assert_cmpint(csat_score("csat6"), ==, 0);
+	g_assert_cmpint(csat_score("csat55"), ==, 0);
+	g_assert_cmpint(csat_score(NULL), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/token/round-trip", test_round_trip);
 	g_test_add_func("/token/forgeries", test_forgeries);
+	g_test_add_func("/token/csat", test_csat);
 	return g_test_run();
 }
