@@ -424,7 +424,8 @@ session_open(Session *s)
  * Anything else: leave it on the server.
  */
 static MdStatus
-take(MdIntake *in, const MdMailbox *mb, GByteArray *raw, const char *where)
+take(MdIntake *in, const MdMailbox *mb, GByteArray *raw, const char *where,
+     MdFetchCounts *counts)
 {
 	g_autofree char *recipient = NULL;
 	MdIntakeResult res = { 0 };
@@ -444,6 +445,7 @@ take(MdIntake *in, const MdMailbox *mb, GByteArray *raw, const char *where)
 	} else {
 		log_info("mailbox=%s %s ticket=%" G_GINT64_FORMAT " action=%s", mb->name, where,
 		         res.ticket, res.action);
+		counts->queued += res.mail_queued;
 	}
 	md_intake_result_clear(&res);
 	return st;
@@ -653,7 +655,7 @@ imap_mark(Session *s, guint32 uid)
 
 /* One message: size check, fetch, intake, mark. */
 static MdStatus
-imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r)
+imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r, MdFetchCounts *counts)
 {
 	const MdMailbox *mb = s->mb;
 	g_autoptr(GByteArray) raw = NULL;
@@ -674,7 +676,7 @@ imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r)
 	}
 	if ((st = imap_fetch(s, uid, TRUE, &size, &raw, &found)) != MD_OK || !found)
 		return st;
-	if ((st = take(in, mb, raw, where)) != MD_OK)
+	if ((st = take(in, mb, raw, where, counts)) != MD_OK)
 		return st;
 	*result_r = imap_mark(s, uid) ? TAKE_MARKED : TAKE_UNMARKED;
 	return MD_OK;
@@ -705,7 +707,7 @@ imap_take_all(MdIntake *in, Session *s, MdFetchCounts *counts, volatile sig_atom
 				continue;
 			g_hash_table_add(tried, GUINT_TO_POINTER(uid));
 			new_ones++;
-			st = imap_take_one(in, s, uid, &res);
+			st = imap_take_one(in, s, uid, &res, counts);
 			if (st != MD_OK) {
 				counts->left++;
 				return st;
@@ -803,7 +805,7 @@ pop3_take_all(MdIntake *in, Session *s, MdFetchCounts *counts, volatile sig_atom
 		raw = g_byte_array_sized_new((guint)len);
 		g_byte_array_append(raw, (const guint8 *)content, (guint)len);
 		mailpop3_retr_free(content);
-		if ((st = take(in, mb, raw, where)) != MD_OK) {
+		if ((st = take(in, mb, raw, where, counts)) != MD_OK) {
 			counts->left++;
 			return st;
 		}
@@ -845,7 +847,8 @@ pause_for(int seconds, volatile sig_atomic_t *stop)
 }
 
 MdStatus
-fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *stop)
+fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *stop,
+                    MdFetchQueuedFunc queued, gpointer data)
 {
 	int retry = MIN(mb->poll_interval, 30);
 
@@ -858,6 +861,8 @@ fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *st
 			/* a POP3 session sees no mail that arrives during it */
 			st = pop3_take_all(in, &s, &counts, stop);
 			session_close(&s);
+			if (counts.queued > 0 && queued != NULL)
+				queued(data);
 			if (st == MD_OK) {
 				retry = MIN(mb->poll_interval, 30);
 				pause_for(mb->poll_interval, stop);
@@ -869,6 +874,9 @@ fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *st
 				         mb->poll_interval);
 			while (!*stop && (st = imap_take_all(in, &s, &counts, stop)) == MD_OK) {
 				retry = MIN(mb->poll_interval, 30);
+				if (counts.queued > 0 && queued != NULL)
+					queued(data);
+				counts.queued = 0;
 				if (s.can_idle) {
 					if (!imap_idle_wait(&s, stop)) {
 						st = MD_TEMPFAIL;

@@ -498,6 +498,29 @@ password_file = {work}/pw
            first)
         ok("... the log says match=token", b"match=token" in p.stderr)
 
+        # --- with send_after_deliver, fetch starts `send` after a commit that queued mail
+        dead_port = free_port()
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("send_after_deliver = no", "send_after_deliver = yes") +
+                    f"[smtp]\nurl = smtp://127.0.0.1:{dead_port}\nstarttls = never\n")
+        eq("nothing was tried to send so far",
+           one("SELECT count(*) FROM outbox WHERE attempts > 0 OR last_error IS NOT NULL"), 0)
+        kick, _ = new_message("a question while send_after_deliver is on")
+        dove.append("support", kick)
+        p = fetch("--mailbox", "tls")
+        eq("fetch with send_after_deliver: exit 0", p.returncode, 0)
+        tried = 0
+        for _ in range(100):
+            tried = one("SELECT count(*) FROM outbox WHERE last_error IS NOT NULL")
+            if tried:
+                break
+            time.sleep(0.1)
+        ok("... and `send` ran at once (it found the relay down)", tried > 0)
+        with open(conf, "w") as f:
+            f.write(text)
+
         # --- a server without IDLE is polled every poll_interval
         watcher = subprocess.Popen([BIN, "-v", "-c", conf, "fetch", "--mailbox", "polled"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
