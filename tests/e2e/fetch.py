@@ -561,6 +561,37 @@ password_file = {work}/pw
         eq("... left unmarked", [f for _, f, m in dove.messages("support") if m == big_mid], [[]])
         ok("... and the log says why", b"status=left" in p.stderr)
 
+        # --- every mailbox at once in the foreground: one process each
+        watcher = subprocess.Popen([BIN, "-v", "-c", conf, "fetch"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(3)
+        children = run(["pgrep", "-P", str(watcher.pid)]).stdout.split()
+        with open(conf) as f:
+            groups = f.read().count("\n[mailbox ")
+        eq(f"fetch without --mailbox watches each of the {groups} in its own process",
+           len(children), groups)
+        many, many_mid = new_message("to billing while all are watched", to="billing@example.com")
+        dove.append("sales", many)
+        took = None
+        t0 = time.time()
+        while time.time() - t0 < 15:
+            if one("SELECT count(*) FROM messages WHERE message_id = ?", many_mid.strip("<>")):
+                took = time.time() - t0
+                break
+            time.sleep(0.1)
+        ok(f"... the STARTTLS mailbox's watcher took new mail in {took and round(took, 2)}s",
+           took is not None and took < 5)
+        watcher.terminate()
+        try:
+            rc = watcher.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            rc = "hung"
+        watcher = None
+        eq("... SIGTERM ends them all, exit 0", rc, 0)
+        left = [c for c in children if os.path.exists(f"/proc/{c.decode()}")]
+        eq("... and no watcher is left behind", left, [])
+
         # --- check-config names a broken mailbox setting
         with open(conf, "a") as f:
             f.write("[mailbox broken]\nhost = 127.0.0.1\nprotocol = pop3\nsecurity = ssl\n"
