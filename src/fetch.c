@@ -676,6 +676,13 @@ imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r, MdFet
 	}
 	if ((st = imap_fetch(s, uid, TRUE, &size, &raw, &found)) != MD_OK || !found)
 		return st;
+	/* a server whose RFC822.SIZE understated it (both count CRLF line ends) */
+	if ((gint64)raw->len > in->cfg->max_message_size) {
+		log_warning("mailbox=%s %s size=%u status=left reason=\"message over %" G_GINT64_FORMAT
+		            " bytes\"",
+		            mb->name, where, raw->len, in->cfg->max_message_size);
+		return MD_OK;
+	}
 	if ((st = take(in, mb, raw, where, counts)) != MD_OK)
 		return st;
 	*result_r = imap_mark(s, uid) ? TAKE_MARKED : TAKE_UNMARKED;
