@@ -730,6 +730,15 @@ out:
 	return st;
 }
 
+/* Whether message_id has the form of those outmail.c makes: ...@hostname. */
+static gboolean
+generated_here(const MdConfig *cfg, const char *message_id)
+{
+	const char *at = strrchr(message_id, '@');
+
+	return at != NULL && g_ascii_strcasecmp(at + 1, cfg->hostname) == 0;
+}
+
 /* The whole transaction; the caller commits or rolls back. */
 static MdStatus
 intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
@@ -790,10 +799,11 @@ intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsi
 	if (msg->message_id != NULL &&
 	    (st = store_is_own_message_id(store, msg->message_id, &inc.own)) != MD_OK)
 		return st;
-	if (inc.own) {
+	if (inc.own && generated_here(cfg, msg->message_id)) {
 		/* a copy of mail we sent (a Sent folder fetched, a Bcc to a support
 		 * address): its bytes are stored already, as we wrote them, and it
-		 * is nobody's new word on the ticket */
+		 * is nobody's new word on the ticket.  (An agent's mail an import
+		 * recorded as ours has its mail client's Message-ID: not this.) */
 		res->action = "own-mail";
 		res->matched = "message-id";
 		return store_ticket_by_message_id(store, msg->message_id, &res->ticket);
