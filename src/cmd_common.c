@@ -122,7 +122,8 @@ commands_kick_sender(const MdGlobal *g)
 				close(fd);
 		}
 		/* our own binary, wherever the MTA found it */
-		execl("/proc/self/exe", g->self, "-c", g->config_path, "send", "--once", "--if-idle",
+		execl(g->send_exe ? g->send_exe : "/proc/self/exe", g->self, "-c", g->config_path,
+		      "send", "--once", "--if-idle",
 		      (char *)NULL);
 		_exit(EX_OSERR);
 	}

@@ -17,10 +17,12 @@ typedef struct {
 	const char *config_path;
 	gboolean verbose;
 	const char *self; /* path of our own binary, for deliver's send kick */
+	const char *send_exe; /* the maildesk binary for that kick; NULL: ourselves */
 } MdGlobal;
 
 int cmd_init(const MdGlobal *g, int argc, char **argv);
 int cmd_deliver(const MdGlobal *g, int argc, char **argv);
+int cmd_lmtpd(const MdGlobal *g, int argc, char **argv);
 int cmd_send(const MdGlobal *g, int argc, char **argv);
 int cmd_ticket(const MdGlobal *g, int argc, char **argv);
 int cmd_agent(const MdGlobal *g, int argc, char **argv);

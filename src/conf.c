@@ -28,6 +28,9 @@ static const char *const known_limits_keys[] = {
 	"autoreply_per_hour", "ticket_mails_per_hour", "max_message_size", "max_mime_depth",
 	"max_parts", NULL
 };
+static const char *const known_lmtpd_keys[] = {
+	"listen", "pid_file", "max_connections", "send", "send_interval", "tick_interval", NULL
+};
 static const char *const known_sla_keys[] = {
 	"default_resolution", "warn_at", "slip_extension", "pending_reminder", "pending_close", "csat",
 	NULL
@@ -387,6 +390,8 @@ conf_free(MdConfig *cfg)
 		return;
 	g_free(cfg->path);
 	g_free(cfg->database);
+	g_free(cfg->lmtpd_listen);
+	g_free(cfg->lmtpd_pid_file);
 	g_free(cfg->secret_file);
 	g_free(cfg->hostname);
 	g_free(cfg->templates);
@@ -794,6 +799,45 @@ load_mailboxes(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 	}
 }
 
+static void
+load_lmtpd(Loader *ld, GKeyFile *kf, MdConfig *cfg)
+{
+	const char *g = "lmtpd";
+	g_autofree char *listen = NULL;
+
+	check_known_keys(ld, kf, g, known_lmtpd_keys);
+	listen = get_string(ld, kf, g, "listen", NULL);
+	if (listen == NULL)
+		cfg->lmtpd_listen = g_strdup("unix:" MD_LOCALSTATEDIR "/run/maildesk/lmtp.sock");
+	else if (!conf_listen_valid(listen))
+		problem(ld, g, "listen", "\"%s\" is neither unix:/absolute/path nor HOST:PORT", listen);
+	else
+		cfg->lmtpd_listen = g_steal_pointer(&listen);
+	if (cfg->lmtpd_listen == NULL)
+		cfg->lmtpd_listen = g_strdup("unix:" MD_LOCALSTATEDIR "/run/maildesk/lmtp.sock");
+	cfg->lmtpd_pid_file = get_path(ld, kf, g, "pid_file", NULL);
+	cfg->lmtpd_max_connections = (int)get_int(ld, kf, g, "max_connections", 64, 1, 10000);
+	cfg->lmtpd_send = get_bool(ld, kf, g, "send", TRUE);
+	cfg->lmtpd_send_interval = get_duration(ld, kf, g, "send_interval", 60);
+	cfg->lmtpd_tick_interval = get_duration(ld, kf, g, "tick_interval", 0);
+}
+
+gboolean
+conf_listen_valid(const char *listen)
+{
+	const char *colon;
+	char *end;
+	gint64 port;
+
+	if (g_str_has_prefix(listen, "unix:"))
+		return g_path_is_absolute(listen + 5);
+	colon = strrchr(listen, ':');
+	if (colon == NULL || colon == listen)
+		return FALSE;
+	port = g_ascii_strtoll(colon + 1, &end, 10);
+	return end != colon + 1 && *end == '\0' && port > 0 && port < 65536;
+}
+
 MdConfig *
 conf_load(const char *path, GPtrArray *problems_r)
 {
@@ -828,6 +872,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 		const char *g = groups[i];
 
 		if (strcmp(g, "maildesk") != 0 && strcmp(g, "smtp") != 0 && strcmp(g, "limits") != 0 &&
+		    strcmp(g, "lmtpd") != 0 &&
 		    strcmp(g, "sla") != 0 && strcmp(g, "agents") != 0 && !g_str_has_prefix(g, "queue ") &&
 		    !g_str_has_prefix(g, "calendar ") && !g_str_has_prefix(g, "mailbox ") &&
 		    !g_str_has_prefix(g, "agent "))
@@ -857,6 +902,7 @@ conf_load(const char *path, GPtrArray *problems_r)
 		problem(&ld, "sla", "pending_reminder",
 		        "must come before pending_close (or set it to 0 for no reminder)");
 	load_smtp(&ld, kf, cfg);
+	load_lmtpd(&ld, kf, cfg);
 	load_calendars(&ld, kf, cfg);
 	load_queues_and_agents(&ld, kf, cfg);
 	load_mailboxes(&ld, kf, cfg);

@@ -116,6 +116,14 @@ typedef struct {
 	gboolean require_dkim; /* agent mail also needs dkim=pass from our authserv-id */
 	char *authserv_id;
 
+	/* [lmtpd] */
+	char *lmtpd_listen;       /* "unix:PATH" or "HOST:PORT" */
+	char *lmtpd_pid_file;     /* NULL: none */
+	int lmtpd_max_connections;
+	gboolean lmtpd_send;      /* drain the outbox inside the daemon */
+	gint64 lmtpd_send_interval; /* seconds between drains when nothing kicks it */
+	gint64 lmtpd_tick_interval; /* seconds between tick runs; 0: none */
+
 	GPtrArray *calendars; /* MdCalendarConf* */
 	GPtrArray *queues; /* MdQueue* */
 	GPtrArray *agents; /* MdAgent* */
@@ -143,6 +151,9 @@ const MdAgent *conf_agent_by_address(const MdConfig *cfg, const char *addr);
 const MdAgent *conf_agent_by_name(const MdConfig *cfg, const char *name);
 const MdMailbox *conf_mailbox_by_name(const MdConfig *cfg, const char *name);
 gboolean conf_agent_serves(const MdAgent *a, const char *queue);
+
+/* An lmtpd listen address: "unix:/absolute/path" or "HOST:PORT". */
+gboolean conf_listen_valid(const char *listen);
 
 /* "low", "normal", "high", "urgent" to its index; -1 for anything else. */
 int conf_priority_index(const char *priority);

@@ -741,8 +741,8 @@ generated_here(const MdConfig *cfg, const char *message_id)
 
 /* The whole transaction; the caller commits or rolls back. */
 static MdStatus
-intake_in_transaction(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
-                      const char *sha, const MdEnvelope *env, MdIntakeResult *res)
+pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const char *sha,
+         const MdEnvelope *env, MdIntakeResult *res)
 {
 	const MdConfig *cfg = in->cfg;
 	MdStore *store = in->store;
@@ -1001,32 +1001,74 @@ out:
 	return st;
 }
 
-MdStatus
-intake_message(MdIntake *in, const guint8 *raw, gsize len, const MdEnvelope *env,
-               MdIntakeResult *res)
+void
+intake_parse(const MdConfig *cfg, const guint8 *raw, gsize len, MdIntakeParsed *parsed_r)
 {
-	const MdConfig *cfg = in->cfg;
 	MdParseOptions popts = {
 		.fallback_charsets = (const char *const *)cfg->fallback_charsets,
 		.max_depth = cfg->max_mime_depth,
 		.max_parts = cfg->max_parts,
 	};
-	g_autoptr(MdMessage) msg = NULL;
-	g_autofree char *sha = NULL;
+
+	intake_strip_from_line(&raw, &len);
+	parsed_r->raw = raw;
+	parsed_r->len = len;
+	parsed_r->sha256 = sha256_hex(raw, len);
+	parsed_r->msg = parse_message(raw, len, &popts);
+}
+
+void
+intake_parsed_clear(MdIntakeParsed *p)
+{
+	g_free(p->sha256);
+	g_clear_pointer(&p->msg, md_message_free);
+	memset(p, 0, sizeof *p);
+}
+
+MdStatus
+intake_in_transaction(MdIntake *in, const MdIntakeParsed *p, const MdEnvelope *env,
+                      MdIntakeResult *res)
+{
 	MdStatus st;
 
 	memset(res, 0, sizeof *res);
-	intake_strip_from_line(&raw, &len);
-	sha = sha256_hex(raw, len);
-	msg = parse_message(raw, len, &popts);
+	in->queued = &res->mail_queued;
+	st = pipeline(in, p->msg, p->raw, p->len, p->sha256, env, res);
+	in->queued = NULL;
+	if (st != MD_OK && res->error == NULL)
+		res->error = g_strdup(store_error(in->store));
+	return st;
+}
 
+void
+intake_log_committed(const MdIntakeParsed *p, const MdEnvelope *env, const MdIntakeResult *res)
+{
+	const MdMessage *msg = p->msg;
+	g_autofree char *from = log_safe(msg->from ? msg->from->addr : env->sender);
+	g_autofree char *mid = log_safe(msg->message_id);
+
+	log_info("ticket=%" G_GINT64_FORMAT " msgid=<%s> from=<%s> size=%" G_GSIZE_FORMAT
+	         " action=%s match=%s ack=%s%s%s",
+	         res->ticket, mid, from, p->len, res->action, res->matched,
+	         res->ack_queued ? "queued" : "none", res->ack_withheld ? " reason=" : "",
+	         res->ack_withheld ? res->ack_withheld : "");
+}
+
+MdStatus
+intake_message(MdIntake *in, const guint8 *raw, gsize len, const MdEnvelope *env,
+               MdIntakeResult *res)
+{
+	MdIntakeParsed parsed;
+	MdStatus st;
+
+	memset(res, 0, sizeof *res);
+	intake_parse(in->cfg, raw, len, &parsed);
 	if ((st = store_begin(in->store)) != MD_OK) {
 		res->error = g_strdup(store_error(in->store));
+		intake_parsed_clear(&parsed);
 		return st;
 	}
-	in->queued = &res->mail_queued;
-	st = intake_in_transaction(in, msg, raw, len, sha, env, res);
-	in->queued = NULL;
+	st = intake_in_transaction(in, &parsed, env, res);
 	if (st == MD_OK)
 		st = store_commit(in->store);
 	if (st != MD_OK) {
@@ -1035,17 +1077,10 @@ intake_message(MdIntake *in, const guint8 *raw, gsize len, const MdEnvelope *env
 		store_rollback(in->store);
 		res->ack_queued = FALSE;
 		res->mail_queued = 0;
+		intake_parsed_clear(&parsed);
 		return st;
 	}
-	{
-		g_autofree char *from = log_safe(msg->from ? msg->from->addr : env->sender);
-		g_autofree char *mid = log_safe(msg->message_id);
-
-		log_info("ticket=%" G_GINT64_FORMAT " msgid=<%s> from=<%s> size=%" G_GSIZE_FORMAT
-		         " action=%s match=%s ack=%s%s%s",
-		         res->ticket, mid, from, len, res->action, res->matched,
-		         res->ack_queued ? "queued" : "none", res->ack_withheld ? " reason=" : "",
-		         res->ack_withheld ? res->ack_withheld : "");
-	}
+	intake_log_committed(&parsed, env, res);
+	intake_parsed_clear(&parsed);
 	return MD_OK;
 }

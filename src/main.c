@@ -21,6 +21,7 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init, "create or migrate the database, create the secret" },
 	{ "deliver", cmd_deliver, "take one message on stdin (Postfix pipe)" },
+	{ "lmtpd", cmd_lmtpd, "serve LMTP (Postfix lmtp:) with group commit" },
 	{ "send", cmd_send, "drain the outbox over SMTP" },
 	{ "fetch", cmd_fetch, "take mail from IMAP or POP3 mailboxes" },
 	{ "ticket", cmd_ticket, "list or show tickets" },
@@ -46,7 +47,7 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
-	MdGlobal g = { NULL, FALSE, argv[0] };
+	MdGlobal g = { NULL, FALSE, argv[0], NULL };
 	int i;
 
 	setlocale(LC_ALL, "C.UTF-8");

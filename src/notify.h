@@ -1,8 +1,9 @@
 /*
  * notify.h - the mail maildesk writes about a ticket to its people:
  * agents (assigned, waiting, customer replied, note, refused, unverified,
- * a mail the relay refused for good) and customers (an agent's reply, status notices).  Each call queues
- * through outmail.c in the caller's transaction.
+ * a mail the relay refused for good) and customers (an agent's reply,
+ * status notices).  Each call queues through outmail.c in the caller's
+ * transaction.
  */
 #ifndef MD_NOTIFY_H
 #define MD_NOTIFY_H

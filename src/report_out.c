@@ -93,6 +93,9 @@ report_out_text(const MdReport *r)
 
 			g_string_append_printf(out, "%-10s  %6u  %6u\n", day, d->opened, d->solved);
 		}
+	} else {
+		g_string_append_printf(out, "\n(no daily counts for periods over %d days)\n",
+		                       REPORT_MAX_DAYS);
 	}
 	g_string_append_printf(out,
 	                       "\nBusiness time (hours:minutes; percentiles nearest-rank)\n"

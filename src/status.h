@@ -25,4 +25,7 @@ int status_exit_code(MdStatus status);
 /* RFC 3463 code printed for the MTA's log, e.g. "4.3.0"; static string. */
 const char *status_enhanced_code(MdStatus status);
 
+/* LMTP reply code for status (250, 451, ...), paired with the code above. */
+int status_reply_code(MdStatus status);
+
 #endif

@@ -539,6 +539,39 @@ store_rollback(MdStore *s)
 }
 
 void
+store_set_busy_timeout(MdStore *s, int busy_timeout_ms)
+{
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+}
+
+MdStatus
+store_savepoint(MdStore *s)
+{
+	return exec(s, "SAVEPOINT intake", "savepoint");
+}
+
+MdStatus
+store_release(MdStore *s)
+{
+	return exec(s, "RELEASE intake", "release");
+}
+
+void
+store_rollback_savepoint(MdStore *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	/* ROLLBACK TO keeps the savepoint open; RELEASE then drops it */
+	sqlite3_exec(s->db, "ROLLBACK TO intake; RELEASE intake", NULL, NULL, NULL);
+}
+
+gboolean
+store_in_transaction(MdStore *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+void
 md_ticket_clear(MdTicket *t)
 {
 	g_free(t->status);
@@ -1040,8 +1073,12 @@ store_autoreply_log(MdStore *s, const char *addr, gint64 at)
 	sqlite3_bind_int64(st, 2, at);
 	if ((r = run(s, st, "autoreply log")) != MD_OK)
 		return r;
-	/* only the last day matters for the hourly limit */
-	prune = stmt(s, "DELETE FROM autoreply_log WHERE at < ?");
+	/* only the last day matters for the hourly limit.  Rows come in time
+	 * order, so the two oldest rows, if stale, go with each new one: the
+	 * log stays about a day long, and no insert scans it (there is no
+	 * index on at alone; a scan per acknowledgement grew with the log) */
+	prune = stmt(s, "DELETE FROM autoreply_log WHERE rowid IN "
+	                "(SELECT rowid FROM autoreply_log ORDER BY rowid LIMIT 2) AND at < ?");
 	if (prune == NULL)
 		return MD_TEMPFAIL;
 	sqlite3_bind_int64(prune, 1, at - 86400);

@@ -92,6 +92,8 @@ void md_outbox_row_free(MdOutboxRow *r);
 MdStore *store_open(const char *path, int busy_timeout_ms, gboolean create, MdStatus *status_r,
                     char **error_r);
 void store_close(MdStore *s);
+/* A new busy timeout for an open store (a reloaded configuration). */
+void store_set_busy_timeout(MdStore *s, int busy_timeout_ms);
 const char *store_error(MdStore *s);
 
 /* Creates the schema or migrates it forward to STORE_SCHEMA_VERSION. */
@@ -106,6 +108,18 @@ MdStatus store_check_schema(MdStore *s);
 MdStatus store_begin(MdStore *s);
 MdStatus store_commit(MdStore *s);
 void store_rollback(MdStore *s);
+/*
+ * Inside a transaction, a savepoint per message lets a group commit undo
+ * one message's writes alone: store_savepoint(), then store_release() on
+ * success or store_rollback_savepoint() on failure.  After some errors
+ * (disk full, I/O) SQLite rolls the whole transaction back by itself:
+ * store_in_transaction() then says FALSE and the caller must fail every
+ * message of the batch.
+ */
+MdStatus store_savepoint(MdStore *s);
+MdStatus store_release(MdStore *s);
+void store_rollback_savepoint(MdStore *s);
+gboolean store_in_transaction(MdStore *s);
 
 /* Intake */
 MdStatus store_message_by_hash(MdStore *s, const char *sha256, gint64 *row_r, gint64 *ticket_r);

@@ -105,7 +105,9 @@ def write_mbox(path, messages):
 class Site:
     def __init__(self, extra="", busy=None):
         # make_site ends with [queue support]: its lead first
-        conf_extra = "lead = lead@example.com\n" + AGENTS + extra
+        # its SLA policy: a 2-day resolution target round the clock
+        conf_extra = ("lead = lead@example.com\ncalendar = always\nresolution = normal 48h\n"
+                      + AGENTS + "[calendar always]\ntimezone = UTC\nhours = 24/7\n" + extra)
         self.dir, self.conf = make_site(BIN, SRC, "maildesk-import-", 100, conf_extra)
         if busy is not None:
             with open(self.conf) as f:

@@ -4,7 +4,10 @@
 # maildesk deliver -> ticket; maildesk send -> the same Postfix -> the
 # customer's Maildir; the customer's reply to the signed Reply-To threads
 # into the ticket; a database the pipe user cannot reach defers (never
-# bounces) and the message arrives after "postqueue -f".
+# bounces) and the message arrives after "postqueue -f".  Then the same
+# through Postfix's LMTP client (the maildesk-lmtp service of the
+# snippet) to a running "maildesk lmtpd": several recipients in one
+# transaction, several messages, and a stopped lmtpd defers.
 #
 # Uses contrib/postfix/{main.cf,master.cf}.snippet and transport.example
 # with only their paths and user substituted, so a broken snippet fails
@@ -26,6 +29,7 @@ command -v swaks >/dev/null || bail "swaks missing: install swaks (scripts/insta
 command -v sqlite3 >/dev/null || bail "sqlite3 missing (scripts/install-deps.sh)"
 command -v runuser >/dev/null || bail "runuser missing (util-linux)"
 command -v flock >/dev/null || bail "flock missing (util-linux)"
+command -v setpriv >/dev/null || bail "setpriv missing (util-linux)"
 
 # Adds (add) or removes (del) $PF in the default instance's
 # alternate_config_directories; also forgets directories of earlier runs
@@ -53,6 +57,7 @@ alt_dirs() {
 cleanup() {
 	local pid= i
 	trap '' INT TERM HUP
+	[ -n "${LMTPD_PID:-}" ] && kill "$LMTPD_PID" 2>/dev/null && wait "$LMTPD_PID" 2>/dev/null
 	[ -n "$T" ] || return
 	if [ -f "$T/queue/pid/master.pid" ]; then
 		pid=$(tr -dc 0-9 <"$T/queue/pid/master.pid")
@@ -73,7 +78,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 # every wait below ends by this deadline, whatever its own timeout
-DEADLINE=$((SECONDS + 90))
+DEADLINE=$((SECONDS + 180))
 
 # --- the pipe user
 if ! getent passwd "$MDUSER" >/dev/null; then
@@ -479,6 +484,64 @@ is "nobody holds more than two" "$(sql "SELECT count(*) FROM (SELECT assignee FR
 check "send --once delivers yuri's new ticket" mdq send5 send --once
 yuri_has_it() { [ -n "$(mail_with "$T/vmail/staff.test/yuri" "[#$W1]" "assigned to you")" ]; }
 check "yuri's Maildir gets the 'assigned' mail of the waiting ticket" wait_for 30 yuri_has_it
+
+# --- the LMTP transport: Postfix's lmtp client -> maildesk lmtpd
+mkdir -p "$T/run" && chown "$MDUSER:$MDGID" "$T/run" && chmod 755 "$T/run"
+LMTP_SOCK=$T/run/lmtp.sock
+# setpriv execs, so $! is lmtpd itself (runuser would stand between)
+start_lmtpd() {
+	setpriv --reuid="$MDUID" --regid="$MDGID" --init-groups -- "$T/bin/maildesk" -c "$CONF" lmtpd --listen "unix:$LMTP_SOCK" \
+		>>"$T/out/lmtpd" 2>&1 &
+	LMTPD_PID=$!
+	wait_for 20 test -S "$LMTP_SOCK"
+}
+stop_lmtpd() { kill "$LMTPD_PID" && wait "$LMTPD_PID"; local rc=$?; LMTPD_PID=; return $rc; }
+check "lmtpd starts as $MDUSER on $LMTP_SOCK" start_lmtpd
+is "the snippet's LMTP service is there" "$(postconf -c "$PF" -M maildesk-lmtp/unix | awk '{print $8}')" lmtp
+sed -i "s|^help@help.test .*|help@help.test maildesk-lmtp:unix:$LMTP_SOCK|" "$PF/transport"
+postmap -c "$PF" "hash:$PF/transport" || bail "postmap $PF/transport failed"
+postfix -c "$PF" reload >/dev/null 2>&1 || bail "postfix reload failed"
+# lmtp_line QID RCPT: the last maillog line of the LMTP delivery of QID to RCPT
+lmtp_line() { grep -F " $1: to=<$2>, " "$LOG" 2>/dev/null | grep -E 'postfix/lmtp\[[0-9]+\]: .* status=' | tail -1; }
+lmtp_status() { lmtp_line "$1" "$2" | sed -n 's/.* status=\([a-z]*\).*/\1/p'; }
+lmtp_sent() { [ "$(lmtp_status "$1" "$2")" = sent ]; }
+lmtp_done() { [ -n "$(lmtp_line "$1" "$2")" ]; }
+L1_ID="l1.$$.$RANDOM@customer.test"
+QID=$(smtp l1 --from carol@customer.test --to "help@help.test,help+x@help.test" \
+	--header "Subject: Over LMTP" --header "Message-Id: <$L1_ID>" --body "Sent through lmtpd.")
+check "Postfix accepted the LMTP message (queue id '$QID')" test -n "$QID"
+check "LMTP delivery to help@ finished" wait_for 30 lmtp_done "$QID" help@help.test
+check "LMTP delivery to help+x@ finished" wait_for 30 lmtp_done "$QID" help+x@help.test
+diag "$(lmtp_line "$QID" help@help.test)"
+is "help@ sent over LMTP" "$(lmtp_status "$QID" help@help.test)" sent
+is "help+x@ sent in the same LMTP transaction" "$(lmtp_status "$QID" help+x@help.test)" sent
+check "lmtpd's per-recipient reply names the ticket" grep -qE "\(250 2\.0\.0 <help\+x@help\.test> Ok ticket=[0-9]+\)" <<<"$(lmtp_line "$QID" help+x@help.test)"
+is "stored once, a ticket for carol" \
+	"$(sql "SELECT count(*) || ' ' || min(c.address) FROM messages m JOIN tickets t ON t.id = m.ticket_id JOIN customers c ON c.id = t.customer_id WHERE m.message_id = '$L1_ID'")" \
+	"1 carol@customer.test"
+is "Return-Path first, as with pipe(8) flags=R" \
+	"$(sql "SELECT CAST(substr(raw, 1, 34) AS TEXT) FROM messages WHERE message_id = '$L1_ID'")" "Return-Path: <carol@customer.test>"
+is "carol's acknowledgement queued" \
+	"$(sql "SELECT count(*) FROM outbox o JOIN messages m ON m.ticket_id = o.ticket_id WHERE m.message_id = '$L1_ID' AND o.kind = 'ack'")" 1
+LQIDS=
+for i in 1 2 3 4 5; do
+	LQIDS="$LQIDS $(smtp "lm$i" --from "dan$i@customer.test" --to help@help.test \
+		--header "Subject: LMTP batch $i" --header "Message-Id: <lm$i.$$@customer.test>" --body "Message $i.")"
+done
+all_lmtp_sent() { local q; for q in $LQIDS; do lmtp_sent "$q" help@help.test || return 1; done; }
+check "five more messages delivered over LMTP" wait_for 30 all_lmtp_sent
+is "five more tickets" "$(sql "SELECT count(DISTINCT ticket_id) FROM messages WHERE message_id LIKE 'lm_.$$@customer.test'")" 5
+check "lmtpd stops on SIGTERM with exit 0" stop_lmtpd
+L2_ID="l2.$$.$RANDOM@customer.test"
+QID=$(smtp l2 --from erin@customer.test --to help@help.test \
+	--header "Subject: While lmtpd is down" --header "Message-Id: <$L2_ID>" --body "Anyone?")
+check "with lmtpd down the LMTP delivery is tried" wait_for 30 lmtp_done "$QID" help@help.test
+is "and deferred, not bounced" "$(lmtp_status "$QID" help@help.test)" deferred
+check "lmtpd starts again" start_lmtpd
+postqueue -c "$PF" -f
+check "after postqueue -f it arrives over LMTP" wait_for 30 lmtp_sent "$QID" help@help.test
+is "stored once" "$(sql "SELECT count(*) FROM messages WHERE message_id = '$L2_ID'")" 1
+check "lmtpd stops again" stop_lmtpd
 
 # --- the log overall
 is "every pipe delivery to maildesk ended sent" \

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""maildesk report and the leads' digest.  Tickets are delivered as mail
-(and one agent reply relayed, to test the first-response fallback to the
-relayed reply), then moved to chosen instants of one week in SQLite:
-created, replied, pending, solved.  The expected figures are worked out
-by hand below, in business minutes on a Riga office calendar (Mon-Fri
+"""maildesk report and the leads' digest.  A week of mail is delivered at
+chosen instants (deliver --now): questions, agents' replies, a pending
+stretch ended by the customer's answer, solves; one ticket then loses its
+first_response_at, as a ticket from before it was kept, so that its
+relayed reply must count.  The expected figures are worked out by hand
+below, in business minutes on a Riga office calendar (Mon-Fri
 09:00-12:00 and 13:00-17:00, UTC+2 in November: 07-10 and 11-15 UTC,
 420 minutes a day), and checked in text, CSV and JSON.  Then
 --mail-leads must queue one mail per lead with a text and an HTML part
-holding the bar tables, and nothing the second time.  Output is TAP."""
+holding the bar tables, nothing the second time, and send must deliver
+them to an SMTP sink.  Output is TAP."""
 
 import csv
 import email
@@ -62,81 +64,97 @@ def ts(text):
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-def deliver(conf, n, rcpt, frm="c@example.org", text=None, subject=None):
-    raw = (f"From: {frm}\nTo: {rcpt}\nSubject: {subject or f'question {n}'}\n"
-           f"Message-ID: <report.{n}.{os.getpid()}@example.org>\n\n{text or f'Question {n}.'}\n").encode()
-    return subprocess.run([BIN, "-c", conf, "deliver", "--recipient", rcpt], input=raw,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-
-
 def report(conf, *args):
     return subprocess.run([BIN, "-c", conf, "report", *args], capture_output=True, text=True)
 
 
-# Each ticket: queue, created, first response (None: none), status,
-# solved at, status events (at, old, new), assignee.
-TICKETS = {
-    # Mon 09:00 Riga; reply 10:00 (60); solved 16:00 (360)
-    1: ("support", "2026-11-02T07:00:00Z", "2026-11-02T08:00:00Z", "solved",
-        "2026-11-02T14:00:00Z", [("2026-11-02T14:00:00Z", "open", "solved")], None),
-    # Mon 16:00; reply Tue 10:00 (60 + 60 = 120); pending Tue 10:00 to
-    # Wed 10:00 (420); solved Thu 10:00: 60 + 420 + 420 + 60 = 960 - 420 = 540
-    2: ("support", "2026-11-02T14:00:00Z", "2026-11-03T08:00:00Z", "solved",
-        "2026-11-05T08:00:00Z", [("2026-11-03T08:00:00Z", "open", "pending"),
-                                 ("2026-11-04T08:00:00Z", "pending", "open"),
-                                 ("2026-11-05T08:00:00Z", "open", "solved")], None),
-    # Tue 09:00; reply Wed 10:00 (480, missed); solved Fri 16:00 (1620, missed)
-    3: ("support", "2026-11-03T07:00:00Z", "2026-11-04T08:00:00Z", "solved",
-        "2026-11-06T14:00:00Z", [("2026-11-06T14:00:00Z", "open", "solved")], None),
-    # Wed 09:00, never answered: 1260 by Monday, both missed
-    4: ("support", "2026-11-04T07:00:00Z", None, "open", None,
-        [("2026-11-04T07:30:00Z", "new", "open")], "alice@example.com"),
-    # Sunday: no business time yet, both running
-    5: ("support", "2026-11-08T10:00:00Z", None, "new", None, [], None),
-    # sales, 24/7: reply in 30, solved in 120, both met
-    6: ("sales", "2026-11-05T10:00:00Z", "2026-11-05T10:30:00Z", "solved",
-        "2026-11-05T12:00:00Z", [("2026-11-05T12:00:00Z", "open", "solved")], None),
-    # opened the week before (Fri 09:00), solved Mon 10:00: 420 + 60 = 480
-    7: ("support", "2026-10-30T07:00:00Z", "2026-10-30T08:00:00Z", "solved",
-        "2026-11-02T08:00:00Z", [("2026-11-02T08:00:00Z", "open", "solved")], None),
-}
+# The week, in order (UTC; Riga is two hours ahead).  Tickets are named
+# by their subject; expected business minutes in the comments.
+#   q1 support: Mon 09:00 Riga, reply 10:00 (60), solved 16:00 (360)
+#   q2 support: Mon 16:00, reply and pending Tue 10:00 (60 + 60 = 120),
+#      the customer answers Wed 10:00 (420 pending), solved Thu 10:00:
+#      60 + 420 + 420 + 60 = 960, less 420 = 540
+#   q3 support: Tue 09:00, reply Wed 10:00 (480: missed), solved Fri
+#      16:00 (420 * 3 + 360 = 1620: missed)
+#   q4 support: Wed 09:00, never answered (1260 by Monday: both missed)
+#   q5 support: Sunday, no business time yet (both running)
+#   q6 sales (24/7): reply in 30, solved in 120 (both met)
+#   q7 support: the Friday before (09:00), solved Mon 10:00 (420 + 60 = 480)
+WEEK = [
+    ("2026-10-30T07:00:00Z", "customer", 7, "support"),
+    ("2026-10-30T08:00:00Z", "agent", 7, "We are on it."),
+    ("2026-11-02T07:00:00Z", "customer", 1, "support"),
+    ("2026-11-02T08:00:00Z", "agent", 1, "We are on it."),
+    ("2026-11-02T08:00:00Z", "agent", 7, "#status solved"),
+    ("2026-11-02T14:00:00Z", "agent", 1, "#status solved"),
+    ("2026-11-02T14:00:00Z", "customer", 2, "support"),
+    ("2026-11-03T07:00:00Z", "customer", 3, "support"),
+    ("2026-11-03T08:00:00Z", "agent", 2, "#status pending\n\nCould you send us the log?"),
+    ("2026-11-04T07:00:00Z", "customer", 4, "support"),
+    ("2026-11-04T07:30:00Z", "agent", 4, "#status open"),
+    ("2026-11-04T08:00:00Z", "answer", 2, "Here is the log."),
+    ("2026-11-04T08:00:00Z", "agent", 3, "We are on it."),
+    ("2026-11-05T08:00:00Z", "agent", 2, "#status solved"),
+    ("2026-11-05T10:00:00Z", "customer", 6, "sales"),
+    ("2026-11-05T10:30:00Z", "agent", 6, "We are on it."),
+    ("2026-11-05T12:00:00Z", "agent", 6, "#status solved"),
+    ("2026-11-06T14:00:00Z", "agent", 3, "#status solved"),
+    ("2026-11-08T10:00:00Z", "customer", 5, "support"),
+]
+# the latest vote of a ticket counts; the one of 31 October is outside the week
 VOTES = [(1, 5, "2026-11-03T09:00:00Z"), (3, 2, "2026-11-07T09:00:00Z"),
          (6, 4, "2026-11-06T09:00:00Z"), (7, 1, "2026-10-31T09:00:00Z")]
 PERIOD = ["--since", "2026-11-02T00:00:00Z", "--until", "2026-11-09T00:00:00Z",
           "--now", "2026-11-09T00:00:00Z"]
 
 
+def reply_to(db, ticket, kind):
+    """The Reply-To of the latest outbox mail of kind about ticket."""
+    raw = db.execute("SELECT raw FROM outbox WHERE ticket_id = ? AND kind = ? ORDER BY id DESC",
+                     (ticket, kind)).fetchone()[0]
+    return email.message_from_bytes(raw, policy=email.policy.default)["Reply-To"].addresses[0].addr_spec
+
+
 def build(site, conf):
-    for n, (queue, *_rest) in TICKETS.items():
-        eq(f"ticket {n} is delivered", deliver(conf, n, f"{queue}@example.com"), 0)
     db = sqlite3.connect(os.path.join(site, "maildesk.db"))
-    raw = db.execute("SELECT raw FROM outbox WHERE kind = 'agent-assigned' AND ticket_id = 1").fetchone()[0]
-    reply_to = email.message_from_bytes(raw, policy=email.policy.default)["Reply-To"].addresses[0].addr_spec
-    db.close()
-    eq("alice answers ticket 1 by mail",
-       deliver(conf, 100, reply_to, frm="alice@example.com", text="We are on it.",
-               subject="Re: question 1"), 0)
-    db = sqlite3.connect(os.path.join(site, "maildesk.db"))
-    relayed = db.execute("SELECT count(*) FROM messages WHERE ticket_id = 1 AND kind = 'reply' "
-                         "AND direction = 'out'").fetchone()[0]
-    eq("the relayed reply is a messages row kind reply, direction out", relayed, 1)
+    ids = {}
+    for i, (when, who, n, what) in enumerate(WEEK):
+        if who == "customer":
+            frm, rcpt, subject, text = f"c{n}@example.org", f"{what}@example.com", f"question {n}", f"Question {n}."
+        elif who == "answer":
+            frm, rcpt, subject, text = f"c{n}@example.org", reply_to(db, ids[n], "reply"), f"Re: question {n}", what
+        else:
+            agent = "bob" if n == 6 else "alice"
+            frm, rcpt, subject, text = (f"{agent}@example.com", reply_to(db, ids[n], "agent-assigned"),
+                                        f"Re: question {n}", what)
+        raw = (f"From: {frm}\nTo: {rcpt}\nSubject: {subject}\n"
+               f"Message-ID: <report.{i}.{os.getpid()}@example.org>\n\n{text}\n").encode()
+        p = subprocess.run([BIN, "-c", conf, "deliver", "--recipient", rcpt, "--now", when],
+                           input=raw, capture_output=True)
+        eq(f"{when} {who} {n}: delivered", p.returncode, 0)
+        if who == "customer":
+            ids[n] = db.execute("SELECT id FROM tickets WHERE subject = ?", (subject,)).fetchone()[0]
+    # ticket numbers follow the order of arrival; the report names them by number
+    eq("tickets by arrival", [ids[n] for n in (7, 1, 2, 3, 4, 6, 5)], [1, 2, 3, 4, 5, 6, 7])
+    eq("first responses recorded by the agents' replies",
+       db.execute("SELECT id, first_response_at FROM tickets WHERE first_response_at IS NOT NULL "
+                  "ORDER BY id").fetchall(),
+       [(ids[n], ts(at)) for n, at in ((7, "2026-10-30T08:00:00Z"), (1, "2026-11-02T08:00:00Z"),
+                                        (2, "2026-11-03T08:00:00Z"), (3, "2026-11-04T08:00:00Z"),
+                                        (6, "2026-11-05T10:30:00Z"))])
+    eq("the pause is recorded as status events",
+       db.execute("SELECT at, old_value, new_value FROM events WHERE ticket_id = ? AND what = 'status' "
+                  "ORDER BY id", (ids[2],)).fetchall(),
+       [(ts("2026-11-03T08:00:00Z"), "new", "pending"), (ts("2026-11-04T08:00:00Z"), "pending", "open"),
+        (ts("2026-11-05T08:00:00Z"), "open", "solved")])
+    eq("the relayed reply of q1 is a messages row kind reply, direction out",
+       db.execute("SELECT received FROM messages WHERE ticket_id = ? AND kind = 'reply' "
+                  "AND direction = 'out'", (ids[1],)).fetchall(), [(ts("2026-11-02T08:00:00Z"),)])
     with db:
-        for n, (queue, created, fr, status, solved, events, assignee) in TICKETS.items():
-            db.execute("UPDATE tickets SET created = ?, updated = ?, status = ?, solved_at = ?, "
-                       "closed_at = NULL, first_response_at = ?, assignee = ?, pending_since = NULL "
-                       "WHERE id = ?",
-                       (ts(created), ts(created), status, ts(solved) if solved else None,
-                        ts(fr) if fr and n != 1 else None, assignee, n))
-            db.execute("UPDATE events SET at = ? WHERE ticket_id = ? AND what = 'created'", (ts(created), n))
-            db.execute("DELETE FROM events WHERE ticket_id = ? AND what = 'status'", (n,))
-            for at, old, new in events:
-                db.execute("INSERT INTO events (ticket_id, at, actor, what, old_value, new_value) "
-                           "VALUES (?, ?, 'alice@example.com', 'status', ?, ?)", (n, ts(at), old, new))
-        # ticket 1's first response is only its relayed reply
-        db.execute("UPDATE messages SET received = ? WHERE ticket_id = 1 AND kind = 'reply' "
-                   "AND direction = 'out'", (ts(TICKETS[1][2]),))
+        # a ticket from before first_response_at was kept: its relayed reply counts
+        db.execute("UPDATE tickets SET first_response_at = NULL WHERE id = ?", (ids[1],))
         for n, score, at in VOTES:
-            db.execute("INSERT INTO csat (ticket_id, score, at) VALUES (?, ?, ?)", (n, score, ts(at)))
+            db.execute("INSERT INTO csat (ticket_id, score, at) VALUES (?, ?, ?)", (ids[n], score, ts(at)))
     db.close()
 
 
@@ -167,7 +185,7 @@ def check_json(conf):
        {"queue": "support", "total": 2, "new": 1, "open": 1, "pending": 0, "on-hold": 0})
     eq("json: sales backlog", queues["sales"]["total"], 0)
     eq("json: agent backlog", r["backlog"]["agents"],
-       [{"agent": "alice@example.com", "name": "Alice Example", "total": 1, "new": 0, "open": 1,
+       [{"agent": "alice@example.com", "name": "Alice Example", "total": 2, "new": 1, "open": 1,
          "pending": 0, "on-hold": 0}])
     eq("json: csat count", r["csat"]["count"], 3)
     result(abs(r["csat"]["average"] - 11 / 3) < 1e-9, f"json: csat average {r['csat']['average']}")

@@ -7,8 +7,10 @@ asserts that every warning, escalation, slip notice, reminder, automatic
 close and satisfaction question happens exactly once, at the instant
 worked out by hand below, to the right people; that pending on the
 customer pauses the resolution clock; that ETAs are written in the
-customer's own UTC offset; and that votes are recorded, thanked once,
-changed by a second vote and not counted when forged.  Output is TAP.
+customer's own UTC offset; that votes are recorded, thanked once,
+changed by a second vote and not counted when forged; and that
+`maildesk report` gives the week's figures worked out by hand.  Output
+is TAP.
 
 The calendar is Riga's business hours, Monday to Friday 09:00-17:00 at
 UTC+2 (no DST in the week), so 07:00-15:00 UTC.  Queue targets: first
@@ -19,6 +21,7 @@ closing after 4."""
 import datetime
 import email
 import email.policy
+import json
 import os
 import shutil
 import sqlite3
@@ -314,6 +317,38 @@ def run_week(w):
     eq("T1 stayed solved through its votes", w.one("SELECT status FROM tickets WHERE id = 1"), "solved")
     eq("vote events", [r[0] for r in w.db.execute(
         "SELECT old_value || '>' || new_value FROM events WHERE what = 'csat' ORDER BY id")], [None, "4>5"])
+
+    check_report(w)
+
+
+def check_report(w):
+    """maildesk report over the week, against figures worked out by hand
+    (business minutes, nearest-rank percentiles)."""
+    p = subprocess.run([BIN, "-c", w.conf, "report", "--format", "json", "--since", iso(at(0, 0)),
+                        "--until", iso(at(7, 0)), "--now", iso(at(7, 0))],
+                       capture_output=True, text=True)
+    eq("report exits 0", p.returncode, 0)
+    r = json.loads(p.stdout)
+    # T1..T4, and the forged vote's new ticket on Sunday
+    eq("report: opened", r["opened"], 5)
+    # solved or closed: T1, T2, T4 solved, T3 closed by the clock
+    eq("report: solved", r["solved"], 4)
+    eq("report: daily", [(d["opened"], d["solved"]) for d in r["daily"]],
+       [(3, 1), (1, 1), (0, 1), (0, 0), (0, 1), (0, 0), (1, 0)])
+    # T1 60, T2 Mon 09-15Z + Tue 07-12Z = 660, T3 60, T4 60
+    eq("report: first response", r["first_response"], {"count": 4, "median": 60, "p90": 660})
+    # T1 300, T2 660, T3 Mon 13-14Z (then pending until closed) = 60,
+    # T4 Tue 07-15Z + Wed 07-14Z = 900 less 480 pending = 420
+    eq("report: resolution", r["resolution"], {"count": 4, "median": 300, "p90": 660})
+    # T2 missed both targets; T5 (Sunday) is still running
+    eq("report: compliance", [(x["queue"], x["priority"], x["first_response"], x["resolution"])
+                              for x in r["sla"]],
+       [("support", "normal",
+         {"target_minutes": 120, "met": 3, "missed": 1, "running": 1, "percent": 75},
+         {"target_minutes": 480, "met": 3, "missed": 1, "running": 1, "percent": 75})])
+    eq("report: backlog (T5, new, unassigned)", r["backlog"]["queues"],
+       [{"queue": "support", "total": 1, "new": 1, "open": 0, "pending": 0, "on-hold": 0}])
+    eq("report: csat", (r["csat"]["count"], r["csat"]["average"]), (1, 5))
 
 
 if __name__ == "__main__":

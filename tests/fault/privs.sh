@@ -57,7 +57,7 @@ is "root, no user: deliver exits 78" "$?" 78
 is "root, no user: deliver's one line for Postfix is 4.3.5" "$(head -c 6 "$WORK/out")/$(wc -l <"$WORK/out")" "4.3.5 /1"
 nr -v -c "$CONF" deliver --recipient support@example.com <"$SITE/m2.eml" >"$WORK/out" 2>"$WORK/err"
 check "root, no user: deliver logs why" grep -qF "$REFUSAL" "$WORK/err"
-for cmd in "send --once" "tick" "check-config" "ticket list" "agent list" "init"; do
+for cmd in "send --once" "tick" "report" "check-config" "ticket list" "agent list" "init"; do
 	nr -c "$CONF" $cmd >"$WORK/out" 2>"$WORK/err"
 	is "root, no user: $cmd exits 78" "$?" 78
 	check "root, no user: $cmd says why" grep -qF "maildesk: $REFUSAL" "$WORK/err"

@@ -241,6 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	MdIntakeResult res = { 0 };
 	gint64 step = steps[0];
 	gint64 first_ticket;
+	gboolean first_own;
 	MdStatus st;
 
 	if (cfg == NULL)
@@ -275,12 +276,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(res.action != NULL && res.matched != NULL, "MD_OK without action or match");
 	FUZZ_CHECK(res.ticket >= 0 && res.message_row >= 0, "negative ticket or row");
 	first_ticket = res.ticket;
+	/* a copy of our own mail is never stored, so its redelivery is again
+	 * that rather than a duplicate: as idempotent, since it changes nothing */
+	first_own = g_strcmp0(res.action, "own-mail") == 0;
 	md_intake_result_clear(&res);
 
 	st = take(data, size, &env, &res);
 	FUZZ_CHECK(st == MD_OK, "the redelivery returned %d (not MD_OK): %s", st,
 	           res.error ? res.error : "(no error text)");
-	FUZZ_CHECK(g_strcmp0(res.action, "duplicate") == 0 && res.mail_queued == 0 &&
+	FUZZ_CHECK(g_strcmp0(res.action, first_own ? "own-mail" : "duplicate") == 0 &&
+	               res.mail_queued == 0 &&
 	               res.ticket == first_ticket,
 	           "the redelivery was taken as \"%s\" for ticket %" G_GINT64_FORMAT
 	           " (first: %" G_GINT64_FORMAT "), %u mail queued",
