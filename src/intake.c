@@ -730,15 +730,6 @@ out:
 	return st;
 }
 
-/* Whether message_id has the form of those outmail.c makes: ...@hostname. */
-static gboolean
-generated_here(const MdConfig *cfg, const char *message_id)
-{
-	const char *at = strrchr(message_id, '@');
-
-	return at != NULL && g_ascii_strcasecmp(at + 1, cfg->hostname) == 0;
-}
-
 /* The whole transaction; the caller commits or rolls back. */
 static MdStatus
 pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const char *sha,
@@ -799,11 +790,10 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (msg->message_id != NULL &&
 	    (st = store_is_own_message_id(store, msg->message_id, &inc.own)) != MD_OK)
 		return st;
-	if (inc.own && generated_here(cfg, msg->message_id)) {
+	if (inc.own) {
 		/* a copy of mail we sent (a Sent folder fetched, a Bcc to a support
-		 * address): its bytes are stored already, as we wrote them, and it
-		 * is nobody's new word on the ticket.  (An agent's mail an import
-		 * recorded as ours has its mail client's Message-ID: not this.) */
+		 * address), or of our own mail an import stored: it is stored
+		 * already, and is nobody's new word on the ticket */
 		res->action = "own-mail";
 		res->matched = "message-id";
 		return store_ticket_by_message_id(store, msg->message_id, &res->ticket);
