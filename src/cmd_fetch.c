@@ -44,10 +44,26 @@ catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+typedef struct {
+	const MdGlobal *g;
+	const MdConfig *cfg;
+} Kick;
+
+/* As deliver does: the acknowledgements go out now, not at the next timer. */
+static void
+kick_sender(gpointer data)
+{
+	const Kick *k = data;
+
+	if (k->cfg->send_after_deliver)
+		commands_kick_sender(k->g);
+}
+
 /* The mailbox a child process watches until told to stop. */
 static int
-watch_one(const MdConfig *cfg, GBytes *secret, const MdMailbox *mb)
+watch_one(const MdGlobal *g, const MdConfig *cfg, GBytes *secret, const MdMailbox *mb)
 {
+	Kick kick = { g, cfg };
 	MdStore *store;
 	MdStatus st;
 
@@ -58,7 +74,7 @@ watch_one(const MdConfig *cfg, GBytes *secret, const MdMailbox *mb)
 
 		log_info("mailbox=%s watching %s://%s:%d", mb->name, mb->pop3 ? "pop3" : "imap",
 		         mb->host, mb->port);
-		st = fetch_mailbox_watch(&in, mb, &stop_requested);
+		st = fetch_mailbox_watch(&in, mb, &stop_requested, kick_sender, &kick);
 	}
 	store_close(store);
 	return status_exit_code(st);
@@ -66,13 +82,13 @@ watch_one(const MdConfig *cfg, GBytes *secret, const MdMailbox *mb)
 
 /* One child per mailbox; SIGTERM is passed on, and the last child's end awaited. */
 static int
-watch_all(const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes)
+watch_all(const MdGlobal *g, const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes)
 {
 	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	int code = EX_OK;
 
 	if (mailboxes->len == 1)
-		return watch_one(cfg, secret, mailboxes->pdata[0]);
+		return watch_one(g, cfg, secret, mailboxes->pdata[0]);
 	for (guint i = 0; i < mailboxes->len; i++) {
 		pid_t pid = fork();
 
@@ -82,7 +98,7 @@ watch_all(const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes)
 			break;
 		}
 		if (pid == 0)
-			_exit(watch_one(cfg, secret, mailboxes->pdata[i]));
+			_exit(watch_one(g, cfg, secret, mailboxes->pdata[i]));
 		g_array_append_val(pids, pid);
 	}
 	while (pids->len > 0) {
@@ -115,10 +131,13 @@ watch_all(const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes)
 }
 
 static int
-fetch_all_once(const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes, gboolean quiet)
+fetch_all_once(const MdGlobal *g, const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes,
+               gboolean quiet)
 {
+	Kick kick = { g, cfg };
 	MdStore *store;
 	MdStatus st, worst = MD_OK;
+	guint queued = 0;
 
 	if ((store = commands_open_store(cfg, FALSE, &st)) == NULL)
 		return status_exit_code(st);
@@ -128,6 +147,7 @@ fetch_all_once(const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes, gboole
 		MdFetchCounts counts;
 
 		st = fetch_mailbox_once(&in, mb, &counts);
+		queued += counts.queued;
 		if (!quiet)
 			printf("%s: taken %u, marked %u, left %u%s\n", mb->name, counts.taken,
 			       counts.marked, counts.left,
@@ -140,6 +160,8 @@ fetch_all_once(const MdConfig *cfg, GBytes *secret, GPtrArray *mailboxes, gboole
 			worst = st;
 	}
 	store_close(store);
+	if (queued > 0)
+		kick_sender(&kick);
 	return status_exit_code(worst);
 }
 
@@ -190,8 +212,8 @@ cmd_fetch(const MdGlobal *g, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	catch_signals();
 	fetch_global_init();
-	code = once ? fetch_all_once(cfg, secret, mailboxes, quiet)
-	            : watch_all(cfg, secret, mailboxes);
+	code = once ? fetch_all_once(g, cfg, secret, mailboxes, quiet)
+	            : watch_all(g, cfg, secret, mailboxes);
 	g_bytes_unref(secret);
 	return code;
 }

@@ -158,8 +158,10 @@ tls_setup(struct mailstream_ssl_context *ctx, void *data)
 {
 	const MdMailbox *mb = data;
 
-	/* SNI: a server with several names shows the right certificate */
-	mailstream_ssl_set_server_name(ctx, mb->host);
+	/* SNI: a server with several names shows the right certificate (an
+	 * address is no name, RFC 6066) */
+	if (!g_hostname_is_ip_address(mb->host))
+		mailstream_ssl_set_server_name(ctx, mb->host);
 }
 
 /*
@@ -271,6 +273,31 @@ has_capability(mailimap *imap, const char *name)
 	return mailimap_has_extension(imap, (char *)name) != 0;
 }
 
+/*
+ * Whether the selected folder keeps flag for good: a server that drops
+ * our keyword would hand every message out again at each run.  Without
+ * a PERMANENTFLAGS response, everything is taken to be kept.
+ */
+static gboolean
+flag_is_permanent(mailimap *imap, const char *flag)
+{
+	clist *perm = imap->imap_selection_info != NULL ? imap->imap_selection_info->sel_perm_flags
+	                                                : NULL;
+
+	if (perm == NULL || *flag == '\\')
+		return TRUE;
+	for (clistiter *it = clist_begin(perm); it != NULL; it = clist_next(it)) {
+		struct mailimap_flag_perm *p = clist_content(it);
+
+		if (p->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return TRUE;
+		if (p->fl_flag != NULL && p->fl_flag->fl_type == MAILIMAP_FLAG_KEYWORD &&
+		    g_ascii_strcasecmp(p->fl_flag->fl_data.fl_keyword, flag) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Connects, protects, verifies and logs in; the status says what failed. */
 static MdStatus
 imap_open(Session *s)
@@ -327,6 +354,13 @@ imap_open(Session *s)
 		          mb->folder, r);
 		return r == MAILIMAP_ERROR_SELECT ? MD_CONFIG : MD_TEMPFAIL;
 	}
+	for (char **f = mb->flags; *f != NULL; f++)
+		if (!flag_is_permanent(s->imap, *f)) {
+			log_error("mailbox=%s the server keeps no flag %s in \"%s\": set flag = \\Seen "
+			          "or move_to",
+			          mb->name, *f, mb->folder);
+			return MD_CONFIG;
+		}
 	return MD_OK;
 }
 
@@ -390,7 +424,8 @@ session_open(Session *s)
  * Anything else: leave it on the server.
  */
 static MdStatus
-take(MdIntake *in, const MdMailbox *mb, GByteArray *raw, const char *where)
+take(MdIntake *in, const MdMailbox *mb, GByteArray *raw, const char *where,
+     MdFetchCounts *counts)
 {
 	g_autofree char *recipient = NULL;
 	MdIntakeResult res = { 0 };
@@ -410,6 +445,7 @@ take(MdIntake *in, const MdMailbox *mb, GByteArray *raw, const char *where)
 	} else {
 		log_info("mailbox=%s %s ticket=%" G_GINT64_FORMAT " action=%s", mb->name, where,
 		         res.ticket, res.action);
+		counts->queued += res.mail_queued;
 	}
 	md_intake_result_clear(&res);
 	return st;
@@ -530,7 +566,7 @@ imap_fetch(Session *s, guint32 uid, gboolean want_body, guint32 *size_r, GByteAr
 				body_len = st->att_data.att_body_section->sec_length;
 			}
 		}
-		if (this_uid != uid)
+		if (this_uid != uid || *found_r)
 			continue;
 		*found_r = TRUE;
 		*size_r = size;
@@ -619,7 +655,7 @@ imap_mark(Session *s, guint32 uid)
 
 /* One message: size check, fetch, intake, mark. */
 static MdStatus
-imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r)
+imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r, MdFetchCounts *counts)
 {
 	const MdMailbox *mb = s->mb;
 	g_autoptr(GByteArray) raw = NULL;
@@ -640,7 +676,14 @@ imap_take_one(MdIntake *in, Session *s, guint32 uid, TakeResult *result_r)
 	}
 	if ((st = imap_fetch(s, uid, TRUE, &size, &raw, &found)) != MD_OK || !found)
 		return st;
-	if ((st = take(in, mb, raw, where)) != MD_OK)
+	/* a server whose RFC822.SIZE understated it (both count CRLF line ends) */
+	if ((gint64)raw->len > in->cfg->max_message_size) {
+		log_warning("mailbox=%s %s size=%u status=left reason=\"message over %" G_GINT64_FORMAT
+		            " bytes\"",
+		            mb->name, where, raw->len, in->cfg->max_message_size);
+		return MD_OK;
+	}
+	if ((st = take(in, mb, raw, where, counts)) != MD_OK)
 		return st;
 	*result_r = imap_mark(s, uid) ? TAKE_MARKED : TAKE_UNMARKED;
 	return MD_OK;
@@ -671,7 +714,7 @@ imap_take_all(MdIntake *in, Session *s, MdFetchCounts *counts, volatile sig_atom
 				continue;
 			g_hash_table_add(tried, GUINT_TO_POINTER(uid));
 			new_ones++;
-			st = imap_take_one(in, s, uid, &res);
+			st = imap_take_one(in, s, uid, &res, counts);
 			if (st != MD_OK) {
 				counts->left++;
 				return st;
@@ -689,13 +732,16 @@ imap_take_all(MdIntake *in, Session *s, MdFetchCounts *counts, volatile sig_atom
 }
 
 /*
- * IDLE until the server says something, IDLE_RENEW_SECONDS pass, or
- * *stop.  FALSE when the connection failed.
+ * IDLE until the server says something, *stop, or poll_interval (at most
+ * IDLE_RENEW_SECONDS) passes: then the caller searches anyway, so that a
+ * notice lost in a TLS buffer delays a message by poll_interval at most.
+ * FALSE when the connection failed.
  */
 static gboolean
 imap_idle_wait(Session *s, volatile sig_atomic_t *stop)
 {
-	gint64 until = g_get_monotonic_time() + (gint64)IDLE_RENEW_SECONDS * G_USEC_PER_SEC;
+	gint64 wait = MIN(s->mb->poll_interval, IDLE_RENEW_SECONDS);
+	gint64 until = g_get_monotonic_time() + wait * G_USEC_PER_SEC;
 	int r;
 
 	if ((r = mailimap_idle(s->imap)) != MAILIMAP_NO_ERROR) {
@@ -766,7 +812,7 @@ pop3_take_all(MdIntake *in, Session *s, MdFetchCounts *counts, volatile sig_atom
 		raw = g_byte_array_sized_new((guint)len);
 		g_byte_array_append(raw, (const guint8 *)content, (guint)len);
 		mailpop3_retr_free(content);
-		if ((st = take(in, mb, raw, where)) != MD_OK) {
+		if ((st = take(in, mb, raw, where, counts)) != MD_OK) {
 			counts->left++;
 			return st;
 		}
@@ -808,7 +854,8 @@ pause_for(int seconds, volatile sig_atomic_t *stop)
 }
 
 MdStatus
-fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *stop)
+fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *stop,
+                    MdFetchQueuedFunc queued, gpointer data)
 {
 	int retry = MIN(mb->poll_interval, 30);
 
@@ -821,6 +868,8 @@ fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *st
 			/* a POP3 session sees no mail that arrives during it */
 			st = pop3_take_all(in, &s, &counts, stop);
 			session_close(&s);
+			if (counts.queued > 0 && queued != NULL)
+				queued(data);
 			if (st == MD_OK) {
 				retry = MIN(mb->poll_interval, 30);
 				pause_for(mb->poll_interval, stop);
@@ -832,6 +881,9 @@ fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *st
 				         mb->poll_interval);
 			while (!*stop && (st = imap_take_all(in, &s, &counts, stop)) == MD_OK) {
 				retry = MIN(mb->poll_interval, 30);
+				if (counts.queued > 0 && queued != NULL)
+					queued(data);
+				counts.queued = 0;
 				if (s.can_idle) {
 					if (!imap_idle_wait(&s, stop)) {
 						st = MD_TEMPFAIL;

@@ -35,7 +35,11 @@ typedef struct {
 	guint taken;     /* committed by intake (new, duplicate, own mail...) */
 	guint marked;    /* then marked on the server */
 	guint left;      /* left unmarked: tempfail, or over max_message_size */
+	guint queued;    /* outbox rows (acknowledgements, agent mail) those commits wrote */
 } MdFetchCounts;
+
+/* Called by fetch_mailbox_watch() after a pass that queued mail. */
+typedef void (*MdFetchQueuedFunc)(gpointer data);
 
 /* Once per process, before any fetch: libetpan's TLS set-up. */
 void fetch_global_init(void);
@@ -57,7 +61,8 @@ MdStatus fetch_mailbox_once(MdIntake *in, const MdMailbox *mb, MdFetchCounts *co
  * else polls every poll_interval (POP3 always polls).  Trouble is logged
  * and the connection retried after a pause; only MD_CONFIG ends it early.
  */
-MdStatus fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *stop);
+MdStatus fetch_mailbox_watch(MdIntake *in, const MdMailbox *mb, volatile sig_atomic_t *stop,
+                             MdFetchQueuedFunc queued, gpointer data);
 
 /*
  * The envelope recipient to give intake for a fetched message: the

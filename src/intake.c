@@ -792,8 +792,8 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		return st;
 	if (inc.own) {
 		/* a copy of mail we sent (a Sent folder fetched, a Bcc to a support
-		 * address): its bytes are stored already, as we wrote them, and it
-		 * is nobody's new word on the ticket */
+		 * address), or of our own mail an import stored: it is stored
+		 * already, and is nobody's new word on the ticket */
 		res->action = "own-mail";
 		res->matched = "message-id";
 		return store_ticket_by_message_id(store, msg->message_id, &res->ticket);

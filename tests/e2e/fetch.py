@@ -217,6 +217,7 @@ def main():
     os.chmod(work, 0o755)
     dove = None
     noidle = None
+    mounted = []
     site = None
     watcher = None
     try:
@@ -291,7 +292,9 @@ password_file = {work}/pw
         with open(conf, "w") as f:
             f.write(text.replace("[maildesk]\n", "[maildesk]\nbusy_timeout = 1\n", 1))
         db = sqlite3.connect(os.path.join(site, "maildesk.db"), timeout=30)
-        one = lambda q, *a: db.execute(q, a).fetchone()[0]  # noqa: E731
+
+        def one(q, *a):
+            return db.execute(q, a).fetchone()[0]
 
         def fetch(*args):
             return run([BIN, "-v", "-c", conf, "fetch", "--once"] + list(args))
@@ -393,6 +396,31 @@ password_file = {work}/pw
         late_flags = [f for _, f, m in dove.messages("support") if m == late_mid]
         ok("... and marked", len(late_flags) == 1 and "$maildesk" in late_flags[0])
 
+        # --- likewise when the database's file system turns read-only
+        ro, ro_mid = new_message("while the disk was read-only")
+        dove.append("support", ro)
+        db.close()
+        if run(["mount", "--bind", site, site]).returncode != 0:
+            bail("cannot bind-mount the site")
+        mounted.append(site)
+        p = run(["mount", "-o", "remount,ro,bind", site, site])
+        if p.returncode != 0:
+            bail("cannot make the site read-only: " + p.stderr.decode(errors="replace"))
+        p = fetch("--mailbox", "tls")
+        run(["umount", site])
+        mounted.remove(site)
+        db = sqlite3.connect(os.path.join(site, "maildesk.db"), timeout=30)
+        eq("fetch exits 75 on a read-only database", p.returncode, 75)
+        ok("... and says why", b"read-only" in p.stderr)
+        if b"read-only" not in p.stderr:
+            print("# " + p.stderr.decode(errors="replace").replace("\n", "\n# "))
+        eq("... the message is left unmarked",
+           ["$maildesk" in f for _, f, m in dove.messages("support") if m == ro_mid], [False])
+        p = fetch("--mailbox", "tls")
+        eq("once writable again the next run takes it", p.returncode, 0)
+        eq("... stored once",
+           one("SELECT count(*) FROM messages WHERE message_id = ?", ro_mid.strip("<>")), 1)
+
         # --- a message nobody can parse is stored, flagged for agents, and marked
         junk = b"\x01\x02 this is not mail\n\x7f\xfe\xff binary rubbish without a header\n"
         new_dir = os.path.join(dove.maildir, "support", "new")
@@ -470,6 +498,29 @@ password_file = {work}/pw
            first)
         ok("... the log says match=token", b"match=token" in p.stderr)
 
+        # --- with send_after_deliver, fetch starts `send` after a commit that queued mail
+        dead_port = free_port()
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("send_after_deliver = no", "send_after_deliver = yes") +
+                    f"[smtp]\nurl = smtp://127.0.0.1:{dead_port}\nstarttls = never\n")
+        eq("nothing was tried to send so far",
+           one("SELECT count(*) FROM outbox WHERE attempts > 0 OR last_error IS NOT NULL"), 0)
+        kick, _ = new_message("a question while send_after_deliver is on")
+        dove.append("support", kick)
+        p = fetch("--mailbox", "tls")
+        eq("fetch with send_after_deliver: exit 0", p.returncode, 0)
+        tried = 0
+        for _ in range(100):
+            tried = one("SELECT count(*) FROM outbox WHERE last_error IS NOT NULL")
+            if tried:
+                break
+            time.sleep(0.1)
+        ok("... and `send` ran at once (it found the relay down)", tried > 0)
+        with open(conf, "w") as f:
+            f.write(text)
+
         # --- a server without IDLE is polled every poll_interval
         watcher = subprocess.Popen([BIN, "-v", "-c", conf, "fetch", "--mailbox", "polled"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -510,6 +561,37 @@ password_file = {work}/pw
         eq("... left unmarked", [f for _, f, m in dove.messages("support") if m == big_mid], [[]])
         ok("... and the log says why", b"status=left" in p.stderr)
 
+        # --- every mailbox at once in the foreground: one process each
+        watcher = subprocess.Popen([BIN, "-v", "-c", conf, "fetch"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(3)
+        children = run(["pgrep", "-P", str(watcher.pid)]).stdout.split()
+        with open(conf) as f:
+            groups = f.read().count("\n[mailbox ")
+        eq(f"fetch without --mailbox watches each of the {groups} in its own process",
+           len(children), groups)
+        many, many_mid = new_message("to billing while all are watched", to="billing@example.com")
+        dove.append("sales", many)
+        took = None
+        t0 = time.time()
+        while time.time() - t0 < 15:
+            if one("SELECT count(*) FROM messages WHERE message_id = ?", many_mid.strip("<>")):
+                took = time.time() - t0
+                break
+            time.sleep(0.1)
+        ok(f"... the STARTTLS mailbox's watcher took new mail in {took and round(took, 2)}s",
+           took is not None and took < 5)
+        watcher.terminate()
+        try:
+            rc = watcher.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            rc = "hung"
+        watcher = None
+        eq("... SIGTERM ends them all, exit 0", rc, 0)
+        left = [c for c in children if os.path.exists(f"/proc/{c.decode()}")]
+        eq("... and no watcher is left behind", left, [])
+
         # --- check-config names a broken mailbox setting
         with open(conf, "a") as f:
             f.write("[mailbox broken]\nhost = 127.0.0.1\nprotocol = pop3\nsecurity = ssl\n"
@@ -520,6 +602,8 @@ password_file = {work}/pw
         for what in ("security", "password_file", "flag"):
             ok(f"... naming its {what}", f"[mailbox broken] {what}:" in err)
     finally:
+        for m in mounted:
+            run(["umount", m])
         if watcher is not None:
             watcher.kill()
             watcher.wait()
