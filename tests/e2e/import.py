@@ -33,7 +33,10 @@ sys.path.insert(0, os.path.join(SRC, "tests"))
 from mdsite import make_site, stored_bytes  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
-AGENTS = """[agent alice]
+AGENTS = """[calendar always]
+timezone = UTC
+hours = 24/7
+[agent alice]
 address = alice@example.com
 name = Alice Example
 queues = support
@@ -104,10 +107,9 @@ def write_mbox(path, messages):
 
 class Site:
     def __init__(self, extra="", busy=None):
-        # make_site ends with [queue support]: its lead first
-        # its SLA policy: a 2-day resolution target round the clock
-        conf_extra = ("lead = lead@example.com\ncalendar = always\nresolution = normal 48h\n"
-                      + AGENTS + "[calendar always]\ntimezone = UTC\nhours = 24/7\n" + extra)
+        # make_site ends with [queue support]: its lead and SLA policy first
+        conf_extra = ("lead = lead@example.com\ncalendar = always\n"
+                      "first_response = normal 4h\nresolution = normal 48h\n" + AGENTS + extra)
         self.dir, self.conf = make_site(BIN, SRC, "maildesk-import-", 100, conf_extra)
         if busy is not None:
             with open(self.conf) as f:
