@@ -124,7 +124,7 @@ cmd_import(const MdGlobal *g, int argc, char **argv)
 	Tally tally = { 0 };
 	Progress progress = { isatty(STDERR_FILENO), 0 };
 	MdArchiveKind *kinds;
-	MdEnvelope env = { NULL, NULL, TRUE };
+	MdEnvelope env = { .no_ack = TRUE };
 	MdIntake in = { 0 };
 	const MdQueue *queue = NULL;
 	MdStore *store;
