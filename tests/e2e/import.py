@@ -334,6 +334,14 @@ def check_mbox(d):
         eq("copies from another folder: duplicates by Message-ID",
            (rc, s.get("duplicates skipped"), site.one("SELECT count(*) FROM messages")),
            (0, 2, 14))
+        # our own reply under its Message-ID with other words (a draft saved
+        # over it, say): ours already, counted with the duplicates
+        write_mbox(copies, [(m["a_r1"].replace(b"Thanks, we look into it.",
+                                               b"Thanks, we are on it."), m["ta"] + 3600)])
+        rc, s, _ = site.run(copies)
+        eq("another copy of our own reply: skipped, counted as a duplicate",
+           (rc, s.get("duplicates skipped"), s.get("appended"),
+            site.one("SELECT count(*) FROM messages")), (0, 1, 0, 14))
 
         # later Sent exports: our replies found by the subject tag alone
         later = os.path.join(d, "sent-later.mbox")
