@@ -418,6 +418,35 @@ def check_corpus(d):
         site.close()
 
 
+def check_agent_address(d):
+    """An agent's mail to a ticket's agent address (a maildesk-era archive)
+    was written to maildesk, quotes and all: a note for agents only."""
+    site = Site()
+    try:
+        live = mail("Gus <gus@customer.test>", "support@example.com", "broken", NOW - 3600,
+                    "It broke.", "<gus@customer.test>")
+        p = subprocess.run([BIN, "-c", site.conf, "deliver", "--recipient",
+                            "support@example.com"], input=live, capture_output=True)
+        queued = site.one("SELECT count(*) FROM outbox")
+        raw = site.one("SELECT raw FROM outbox WHERE rcpts = 'alice@example.com'")
+        agent_addr = email.message_from_bytes(raw, policy=email.policy.default)["Reply-To"]
+        agent_addr = agent_addr.addresses[0].addr_spec
+        result(p.returncode == 0 and "-agent-" in agent_addr,
+               "a live ticket assigned to alice, mailed from her agent address")
+        path = os.path.join(d, "agent.mbox")
+        answer = mail("Alice Example <alice@example.com>", agent_addr, "Re: [#1] broken",
+                      NOW - 1800, "Try again now.\n\n> internal: customer is on probation",
+                      "<alice-answer@example.com>", ["<gus@customer.test>"])
+        write_mbox(path, [(answer, NOW - 1800)])
+        rc, s, _ = site.run(path)
+        eq("imported: a note for agents on the ticket, nothing queued",
+           (rc, site.sql("SELECT ticket_id, direction, kind, audience FROM messages "
+                         "WHERE message_id = 'alice-answer@example.com'"),
+            site.one("SELECT count(*) FROM outbox")), (0, [(1, "out", "note", "agents")], queued))
+    finally:
+        site.close()
+
+
 def check_maildir(d):
     site = Site()
     md = os.path.join(d, "Maildir")
@@ -627,6 +656,7 @@ def main():
     try:
         check_mbox(d)
         check_maildir(d)
+        check_agent_address(d)
         check_corpus(d)
         check_paths(d)
         check_progress(d)
