@@ -131,7 +131,9 @@ next_from_line(int fd, gint64 offset, gint64 size)
 				return at + (p + 1 - buf);
 			p++;
 		}
-		at += p != NULL ? (p - buf) : n;
+		/* a short read that ends in a line's start: step past it rather
+		 * than read the same bytes for ever */
+		at += p != NULL && p > buf ? (p - buf) : n;
 	}
 	return size;
 }

@@ -124,7 +124,7 @@ cmd_import(const MdGlobal *g, int argc, char **argv)
 	Tally tally = { 0 };
 	Progress progress = { isatty(STDERR_FILENO), 0 };
 	MdArchiveKind *kinds;
-	MdEnvelope env = { NULL, NULL, TRUE };
+	MdEnvelope env = { .no_ack = TRUE };
 	MdIntake in = { 0 };
 	const MdQueue *queue = NULL;
 	MdStore *store;
@@ -217,14 +217,18 @@ cmd_import(const MdGlobal *g, int argc, char **argv)
 				why = g_steal_pointer(&res.error);
 		}
 		if (st == MD_OK) {
+			/* own-mail: a copy of mail maildesk itself sent, stored already */
+			gboolean again = g_strcmp0(res.action, "duplicate") == 0 ||
+			                 g_strcmp0(res.action, "own-mail") == 0;
+
 			count_ticket(&tally, res.ticket);
-			if (g_strcmp0(res.action, "duplicate") == 0)
+			if (again)
 				tally.duplicates++;
 			else if (res.ticket_created)
 				tally.created++;
 			else
 				tally.appended++;
-			if (res.ours && g_strcmp0(res.action, "duplicate") != 0)
+			if (res.ours && !again)
 				tally.ours++;
 		} else {
 			g_autofree char *where = describe(path, it);

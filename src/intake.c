@@ -626,8 +626,8 @@ close_as_history(MdIntake *in, MdTicket *t, gint64 now)
  * answer (a Sent folder in the archive), not a customer's question.  It
  * is stored outgoing on the ticket it answers (token, references, or our
  * subject tag: no participant check, the sender is us and nothing is
- * sent), as a reply the customer saw, or as a note when it went to a
- * ticket's note address.  Unthreaded, it opens a ticket for its first
+ * sent), as a reply the customer saw, or as a note for agents when it
+ * went to a ticket's note or agent address.  Unthreaded, it opens a ticket for its first
  * addressee that is not ours: a conversation we started.  The only
  * status change is new -> open, as an agent's answer makes live.
  */
@@ -654,7 +654,11 @@ take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts
 	if (ticket_id > 0 && (st = store_ticket_get(store, ticket_id, &ticket, &found)) != MD_OK)
 		return st;
 	latest = !found || now >= ticket.updated;
-	if (found && g_strcmp0(purpose, "note") == 0) {
+	/* mail to a ticket's note or agent address was written to maildesk,
+	 * quotes and notes and all, not to the customer (who saw our relay
+	 * of it, if anything): for agents' eyes only */
+	if (found && (g_strcmp0(purpose, "note") == 0 ||
+	              g_strcmp0(purpose, OUTMAIL_AGENT_PURPOSE) == 0)) {
 		at.kind = "note";
 		at.audience = "agents";
 	}

@@ -296,20 +296,24 @@ tick_settle_before(MdIntake *in, MdTicket *t, gint64 upto, gint64 now)
 {
 	const MdQueue *q = notify_ticket_queue(in->cfg, t);
 	Tick k = { in, t, q, now, NULL, NULL };
+	int p = conf_priority_index(t->priority);
 	gboolean first = FALSE;
 	gint64 due;
 	MdStatus st;
 
-	/* the names and instants watch_target() marks its breaches with */
-	if (t->first_response_at == 0 && conf_priority_index(t->priority) >= 0) {
+	/* the targets, names and instants tick_ticket() and watch_target() use */
+	if (t->first_response_at == 0) {
 		due = sla_first_response_due(q, t->priority, t->created);
 		if (due > 0 && due <= upto &&
 		    (st = mark(&k, "breach-first-response", due, &first)) != MD_OK)
 			return st;
 	}
-	due = sla_ticket_resolution_due(in->cfg, q, t, upto);
-	if (due > 0 && due <= upto && (st = mark(&k, "breach-resolution", due, &first)) != MD_OK)
-		return st;
+	if (p >= 0 && q->resolution[p] > 0 && sla_calendar(q, t->priority) != NULL) {
+		due = sla_ticket_resolution_due(in->cfg, q, t, upto);
+		if (due > 0 && due <= upto &&
+		    (st = mark(&k, "breach-resolution", due, &first)) != MD_OK)
+			return st;
+	}
 	return MD_OK;
 }
 

@@ -33,7 +33,10 @@ sys.path.insert(0, os.path.join(SRC, "tests"))
 from mdsite import make_site, stored_bytes  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
-AGENTS = """[agent alice]
+AGENTS = """[calendar always]
+timezone = UTC
+hours = 24/7
+[agent alice]
 address = alice@example.com
 name = Alice Example
 queues = support
@@ -104,10 +107,9 @@ def write_mbox(path, messages):
 
 class Site:
     def __init__(self, extra="", busy=None):
-        # make_site ends with [queue support]: its lead first
-        # its SLA policy: a 2-day resolution target round the clock
-        conf_extra = ("lead = lead@example.com\ncalendar = always\nresolution = normal 48h\n"
-                      + AGENTS + "[calendar always]\ntimezone = UTC\nhours = 24/7\n" + extra)
+        # make_site ends with [queue support]: its lead and SLA policy first
+        conf_extra = ("lead = lead@example.com\ncalendar = always\n"
+                      "first_response = normal 4h\nresolution = normal 48h\n" + AGENTS + extra)
         self.dir, self.conf = make_site(BIN, SRC, "maildesk-import-", 100, conf_extra)
         if busy is not None:
             with open(self.conf) as f:
@@ -332,6 +334,14 @@ def check_mbox(d):
         eq("copies from another folder: duplicates by Message-ID",
            (rc, s.get("duplicates skipped"), site.one("SELECT count(*) FROM messages")),
            (0, 2, 14))
+        # our own reply under its Message-ID with other words (a draft saved
+        # over it, say): ours already, counted with the duplicates
+        write_mbox(copies, [(m["a_r1"].replace(b"Thanks, we look into it.",
+                                               b"Thanks, we are on it."), m["ta"] + 3600)])
+        rc, s, _ = site.run(copies)
+        eq("another copy of our own reply: skipped, counted as a duplicate",
+           (rc, s.get("duplicates skipped"), s.get("appended"),
+            site.one("SELECT count(*) FROM messages")), (0, 1, 0, 14))
 
         # later Sent exports: our replies found by the subject tag alone
         later = os.path.join(d, "sent-later.mbox")
@@ -404,6 +414,35 @@ def check_corpus(d):
         eq("... different messages under one Message-ID all stored",
            [n for n in same_id if digest[n] not in got], [])
         eq("... nothing queued", site.one("SELECT count(*) FROM outbox"), 0)
+    finally:
+        site.close()
+
+
+def check_agent_address(d):
+    """An agent's mail to a ticket's agent address (a maildesk-era archive)
+    was written to maildesk, quotes and all: a note for agents only."""
+    site = Site()
+    try:
+        live = mail("Gus <gus@customer.test>", "support@example.com", "broken", NOW - 3600,
+                    "It broke.", "<gus@customer.test>")
+        p = subprocess.run([BIN, "-c", site.conf, "deliver", "--recipient",
+                            "support@example.com"], input=live, capture_output=True)
+        queued = site.one("SELECT count(*) FROM outbox")
+        raw = site.one("SELECT raw FROM outbox WHERE rcpts = 'alice@example.com'")
+        agent_addr = email.message_from_bytes(raw, policy=email.policy.default)["Reply-To"]
+        agent_addr = agent_addr.addresses[0].addr_spec
+        result(p.returncode == 0 and "-agent-" in agent_addr,
+               "a live ticket assigned to alice, mailed from her agent address")
+        path = os.path.join(d, "agent.mbox")
+        answer = mail("Alice Example <alice@example.com>", agent_addr, "Re: [#1] broken",
+                      NOW - 1800, "Try again now.\n\n> internal: customer is on probation",
+                      "<alice-answer@example.com>", ["<gus@customer.test>"])
+        write_mbox(path, [(answer, NOW - 1800)])
+        rc, s, _ = site.run(path)
+        eq("imported: a note for agents on the ticket, nothing queued",
+           (rc, site.sql("SELECT ticket_id, direction, kind, audience FROM messages "
+                         "WHERE message_id = 'alice-answer@example.com'"),
+            site.one("SELECT count(*) FROM outbox")), (0, [(1, "out", "note", "agents")], queued))
     finally:
         site.close()
 
@@ -617,6 +656,7 @@ def main():
     try:
         check_mbox(d)
         check_maildir(d)
+        check_agent_address(d)
         check_corpus(d)
         check_paths(d)
         check_progress(d)

@@ -293,6 +293,69 @@ test_message_flow(void)
 	store_close(s);
 }
 
+/* The same mail in other bytes (import): every field must agree. */
+static void
+test_same_message(void)
+{
+	MdStore *s = open_db("same.db", TRUE);
+	MdTicket t = { 0 };
+	MdNewMessage m = { 0 };
+	g_autofree char *lang = NULL;
+	const guint8 raw[] = "Subject: x\n\nhello\n";
+	gint64 row = 0, tid = -1;
+
+	g_assert_cmpint(store_migrate(s), ==, MD_OK);
+	g_assert_cmpint(store_begin(s), ==, MD_OK);
+	g_assert_cmpint(store_customer_upsert(s, "ann@example.org", NULL, &t.customer_id, &lang), ==,
+	                MD_OK);
+	t.status = g_strdup("new");
+	t.queue = g_strdup("support");
+	t.created = 1000;
+	g_assert_cmpint(store_ticket_insert(s, &t), ==, MD_OK);
+	m.ticket_id = t.id;
+	m.direction = "in";
+	m.kind = "customer";
+	m.message_id = "same@example.org";
+	m.from_addr = "ann@example.org";
+	m.subject = "x";
+	m.text = "hello";
+	m.date = 900;
+	m.sha256 = "hash-same";
+	m.received = 1000;
+	m.raw = raw;
+	m.raw_len = sizeof raw - 1;
+	g_assert_cmpint(store_message_insert(s, &m, &row), ==, MD_OK);
+	g_assert_cmpint(store_message_id_add(s, m.message_id, t.id, row, "in"), ==, MD_OK);
+	g_assert_cmpint(store_attachment_insert(s, row, "a.pdf", "application/pdf", "attachment",
+	                                        1234), ==, MD_OK);
+	g_assert_cmpint(store_commit(s), ==, MD_OK);
+
+	g_assert_cmpint(store_ticket_by_same_message(s, "same@example.org", "ann@example.org", 900,
+	                                             "x", "hello", 1, 1234, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, t.id);
+	/* one field apart is another message under a reused Message-ID */
+	g_assert_cmpint(store_ticket_by_same_message(s, "same@example.org", "ann@example.org", 900,
+	                                             "x", "hello", 1, 1235, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, 0);
+	g_assert_cmpint(store_ticket_by_same_message(s, "same@example.org", "ann@example.org", 900,
+	                                             "x", "hello", 0, 0, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, 0);
+	g_assert_cmpint(store_ticket_by_same_message(s, "same@example.org", "ann@example.org", 0,
+	                                             "x", "hello", 1, 1234, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, 0);
+	g_assert_cmpint(store_ticket_by_same_message(s, "same@example.org", "bob@example.org", 900,
+	                                             "x", "hello", 1, 1234, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, 0);
+	g_assert_cmpint(store_ticket_by_same_message(s, "same@example.org", "ann@example.org", 900,
+	                                             "x", "hello!", 1, 1234, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, 0);
+	g_assert_cmpint(store_ticket_by_same_message(s, "other@example.org", "ann@example.org", 900,
+	                                             "x", "hello", 1, 1234, &tid), ==, MD_OK);
+	g_assert_cmpint(tid, ==, 0);
+	md_ticket_clear(&t);
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -307,6 +370,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/newer", test_newer_schema_refused);
 	g_test_add_func("/store/busy", test_busy_is_tempfail);
 	g_test_add_func("/store/flow", test_message_flow);
+	g_test_add_func("/store/same-message", test_same_message);
 	rc = g_test_run();
 	{
 		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
