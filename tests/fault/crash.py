@@ -77,6 +77,9 @@ def deliver_until_done(conf, raw, rng, window):
     attempts = kills = 0
     while attempts < 200:
         attempts += 1
+        # a machine that slowed down since the calibration: kill later
+        if attempts % 20 == 0:
+            window *= 1.5
         p = subprocess.Popen([BIN, "-c", conf, "deliver", "--recipient", "support@example.com"],
                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
