@@ -27,7 +27,7 @@
  * the same bytes again (Postfix redelivers after a timeout) is a
  * "duplicate" that changes nothing and queues no mail (decision 0001).
  * The same message found in an archive (`maildesk import`, no_ack) is
- * taken too and queues no mail at all, whatever it holds (decision 0009).
+ * taken too and queues no mail at all, whatever it holds (decision 0010).
  */
 #include "config.h"
 
