@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "log.h"
 #include "privs.h"
@@ -127,4 +128,22 @@ commands_kick_sender(const MdGlobal *g)
 		      (char *)NULL);
 		_exit(EX_OSERR);
 	}
+}
+
+gboolean
+commands_set_now(const char *text, gboolean quiet)
+{
+	gint64 at;
+
+	if (text == NULL)
+		return TRUE;
+	if (!clock_parse_iso8601(text, &at)) {
+		if (quiet)
+			log_error("--now \"%s\" is not an ISO 8601 instant", text);
+		else
+			fprintf(stderr, "maildesk: --now \"%s\" is not an ISO 8601 instant\n", text);
+		return FALSE;
+	}
+	clock_set(at);
+	return TRUE;
 }

@@ -14,11 +14,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "commands.h"
 #include "intake.h"
 #include "log.h"
@@ -73,7 +71,6 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 	g_autofree char *sender = NULL;
 	g_autofree char *recipient = NULL;
 	g_autofree char *now = NULL;
-	gint64 at;
 	GOptionEntry entries[] = {
 		{ "sender", 0, 0, G_OPTION_ARG_STRING, &sender, "envelope sender (${sender})", "ADDR" },
 		{ "recipient", 0, 0, G_OPTION_ARG_STRING, &recipient, "envelope recipient (${recipient})",
@@ -116,13 +113,8 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 		          argv[1]);
 		return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
 	}
-	if (now != NULL) {
-		if (!clock_parse_iso8601(now, &at)) {
-			log_error("deliver: --now \"%s\" is not an ISO 8601 instant", now);
-			return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
-		}
-		clock_set(at);
-	}
+	if (!commands_set_now(now, TRUE))
+		return finish(MD_CONFIG, "maildesk: bad usage in the MTA's pipe command");
 	if ((cfg = commands_load_config(g, TRUE)) == NULL)
 		return finish(MD_CONFIG, "maildesk: configuration error");
 	if ((secret = conf_read_secret(cfg, &secret_error)) == NULL) {

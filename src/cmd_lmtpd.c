@@ -114,17 +114,6 @@ notify_systemd(const char *state)
 
 /* ---- the sender: outbox_drain in a thread, as `maildesk send` does ---- */
 
-static int
-open_send_lock(const MdConfig *cfg)
-{
-	g_autofree char *path = g_strdup_printf("%s.send.lock", cfg->database);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-
-	if (fd < 0)
-		log_error("send lock %s: %s", path, g_strerror(errno));
-	return fd;
-}
-
 /* One drain under the send lock shared with `maildesk send`. */
 static void
 drain_once(MdSite *site, MdStore **store, char **store_db)
@@ -143,7 +132,7 @@ drain_once(MdSite *site, MdStore **store, char **store_db)
 		g_free(*store_db);
 		*store_db = g_strdup(site->cfg->database);
 	}
-	if ((lock_fd = open_send_lock(site->cfg)) < 0)
+	if ((lock_fd = outbox_open_send_lock(site->cfg)) < 0)
 		return;
 	for (;;) {
 		gint64 next = 0;

@@ -335,15 +335,8 @@ cmd_report(const MdGlobal *g, int argc, char **argv)
 		fprintf(stderr, "maildesk: --mail-leads gives each lead their own queues; no --queue\n");
 		return EX_USAGE;
 	}
-	if (now_text != NULL) {
-		gint64 t;
-
-		if (!clock_parse_iso8601(now_text, &t)) {
-			fprintf(stderr, "maildesk: --now: \"%s\" is not an ISO 8601 time\n", now_text);
-			return EX_USAGE;
-		}
-		clock_set(t);
-	}
+	if (!commands_set_now(now_text, FALSE))
+		return EX_USAGE;
 	now = clock_now();
 	/* a digest covers whole UTC days, so a second run the same day is the
 	 * same period and is recognised as sent */

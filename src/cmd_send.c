@@ -32,17 +32,6 @@ on_term(int sig)
 	stop_requested = 1;
 }
 
-static int
-open_lock(const MdConfig *cfg)
-{
-	g_autofree char *path = g_strdup_printf("%s.send.lock", cfg->database);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-
-	if (fd < 0)
-		log_error("send lock %s: %s", path, g_strerror(errno));
-	return fd;
-}
-
 /* Drains while holding the lock; returns the status of the last drain. */
 static MdStatus
 drain_locked(const MdConfig *cfg, MdStore *store, GBytes *secret, int lock_fd, gboolean wait,
@@ -100,7 +89,7 @@ cmd_send(const MdGlobal *g, int argc, char **argv)
 	}
 	if ((store = commands_open_store(cfg, FALSE, &st)) == NULL)
 		return status_exit_code(st);
-	if ((lock_fd = open_lock(cfg)) < 0) {
+	if ((lock_fd = outbox_open_send_lock(cfg)) < 0) {
 		store_close(store);
 		return EX_TEMPFAIL;
 	}

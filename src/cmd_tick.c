@@ -36,14 +36,8 @@ cmd_tick(const MdGlobal *g, int argc, char **argv)
 
 	if (!commands_parse_options("- run the SLA clock once", entries, FALSE, &argc, &argv))
 		return EX_USAGE;
-	if (now_text != NULL) {
-		if (!clock_parse_iso8601(now_text, &now)) {
-			fprintf(stderr, "maildesk tick: --now \"%s\" is not an ISO 8601 instant\n",
-			        now_text);
-			return EX_USAGE;
-		}
-		clock_set(now);
-	}
+	if (!commands_set_now(now_text, FALSE))
+		return EX_USAGE;
 	now = clock_now();
 	if ((cfg = commands_load_config(g, FALSE)) == NULL)
 		return EX_CONFIG;

@@ -51,6 +51,13 @@ gboolean commands_parse_options(const char *usage, GOptionEntry *entries, gboole
                                 char ***argv);
 
 /*
+ * --now: fixes the clock at the ISO 8601 instant text (nothing when NULL),
+ * for tests and simulations.  FALSE after reporting a bad instant (to
+ * stderr, or only to the log when quiet).
+ */
+gboolean commands_set_now(const char *text, gboolean quiet);
+
+/*
  * Starts `maildesk -c CONFIG send --once --if-idle` fully detached, so the
  * caller (an MTA waiting on deliver's output) does not wait for it.
  */

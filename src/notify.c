@@ -207,6 +207,41 @@ add_once(GPtrArray *addrs, const char *addr)
 	g_ptr_array_add(addrs, (gpointer)addr);
 }
 
+void
+notify_queue_leads(const MdConfig *cfg, const MdQueue *q, GPtrArray *addrs)
+{
+	for (guint i = 0; i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (a->lead && conf_agent_serves(a, q->name))
+			add_once(addrs, a->address);
+	}
+	if (q->lead != NULL)
+		add_once(addrs, q->lead);
+}
+
+void
+notify_queue_agents(const MdConfig *cfg, const MdQueue *q, GPtrArray *addrs)
+{
+	for (guint i = 0; i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (conf_agent_serves(a, q->name))
+			add_once(addrs, a->address);
+	}
+}
+
+const MdAgent *
+notify_person(const MdConfig *cfg, const char *addr, MdAgent *spare)
+{
+	const MdAgent *agent = conf_agent_by_address(cfg, addr);
+
+	if (agent != NULL)
+		return agent;
+	*spare = (MdAgent){ .address = (char *)addr };
+	return spare;
+}
+
 GPtrArray *
 notify_failure_recipients(const MdConfig *cfg, const MdTicket *t)
 {
@@ -219,23 +254,10 @@ notify_failure_recipients(const MdConfig *cfg, const MdTicket *t)
 		return to;
 	}
 	/* nobody owns the ticket: whoever leads its queue (as tick's
-	 * escalations: lead agents, then the lead address), else its agents */
-	for (guint i = 0; i < cfg->agents->len; i++) {
-		const MdAgent *a = cfg->agents->pdata[i];
-
-		if (a->lead && conf_agent_serves(a, q->name))
-			add_once(to, a->address);
-	}
-	if (q->lead != NULL)
-		add_once(to, q->lead);
-	if (to->len > 0)
-		return to;
-	for (guint i = 0; i < cfg->agents->len; i++) {
-		const MdAgent *a = cfg->agents->pdata[i];
-
-		if (conf_agent_serves(a, q->name))
-			add_once(to, a->address);
-	}
+	 * escalations), else its agents */
+	notify_queue_leads(cfg, q, to);
+	if (to->len == 0)
+		notify_queue_agents(cfg, q, to);
 	return to;
 }
 
@@ -278,14 +300,11 @@ notify_delivery_failed(const MdIntake *in, const MdTicket *t, const MdFailedMail
 	MdStatus st = MD_OK;
 
 	for (guint i = 0; i < to->len && st == MD_OK; i++) {
-		const MdAgent *agent = conf_agent_by_address(cfg, to->pdata[i]);
-		/* a queue lead who is not an agent is written to all the same */
-		MdAgent lead = { .name = NULL, .address = to->pdata[i] };
+		MdAgent spare;
+		const MdAgent *agent = notify_person(cfg, to->pdata[i], &spare);
 		g_autoptr(JsonObject) extra = json_object_new();
 		g_autofree char *error = NULL;
 
-		if (agent == NULL)
-			agent = &lead;
 		set_failure(extra, cfg, f, notify_agent_language(cfg, agent, q),
 		            notify_agent_offset(agent, f->queued));
 		st = notify_agent_with(in, t, agent, "agent-delivery-failed", NULL, NULL, extra, now,

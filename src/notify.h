@@ -102,6 +102,20 @@ typedef struct {
  */
 gboolean notify_failure_wanted(const MdConfig *cfg, const char *kind, const GPtrArray *failed);
 
+/* Adds to addrs (const char*, once each, any case) the addresses of q's
+ * leads: its agents with lead = yes, then its lead address. */
+void notify_queue_leads(const MdConfig *cfg, const MdQueue *q, GPtrArray *addrs);
+
+/* Adds to addrs (the same way) every agent serving q. */
+void notify_queue_agents(const MdConfig *cfg, const MdQueue *q, GPtrArray *addrs);
+
+/*
+ * The agent at addr; else spare, filled in as a stand-in for a queue's
+ * lead address that is no agent's (written to all the same, in the
+ * site's language and UTC).  Points into addr and spare.
+ */
+const MdAgent *notify_person(const MdConfig *cfg, const char *addr, MdAgent *spare);
+
 /*
  * Who is told of a failed mail about t: its assignee when that is an
  * agent; else the queue's lead address and its lead agents; else every

@@ -11,7 +11,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -312,4 +315,15 @@ outbox_drain(const MdConfig *cfg, MdStore *store, GBytes *secret, MdDrainCounts 
 	}
 	smtp_free(smtp);
 	return st;
+}
+
+int
+outbox_open_send_lock(const MdConfig *cfg)
+{
+	g_autofree char *path = g_strdup_printf("%s.send.lock", cfg->database);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		log_error("send lock %s: %s", path, g_strerror(errno));
+	return fd;
 }

@@ -46,4 +46,11 @@ typedef struct {
 MdStatus outbox_drain(const MdConfig *cfg, MdStore *store, GBytes *secret,
                       MdDrainCounts *counts_r);
 
+/*
+ * Opens the lock file beside the database that one sender at a time holds
+ * (flock) while draining: `maildesk send` and lmtpd's sender thread.
+ * -1 after logging why.
+ */
+int outbox_open_send_lock(const MdConfig *cfg);
+
 #endif

@@ -1432,19 +1432,6 @@ store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 a
 }
 
 MdStatus
-store_sla_marked(MdStore *s, gint64 ticket, const char *what, gboolean *yes_r)
-{
-	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM sla_marks WHERE ticket_id = ? AND what = ? LIMIT 1");
-
-	*yes_r = FALSE;
-	if (st == NULL)
-		return MD_TEMPFAIL;
-	sqlite3_bind_int64(st, 1, ticket);
-	bind_text(st, 2, what);
-	return query_two_ints(s, st, "sla marked", NULL, NULL, yes_r);
-}
-
-MdStatus
 store_tickets_to_tick(MdStore *s, GArray *ids_r)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT id FROM tickets "

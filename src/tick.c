@@ -44,15 +44,15 @@ share_instant(const Tick *k, gint64 start, gint64 minutes, gint64 extra, gint64 
 	return at == CALENDAR_NEVER ? due : at;
 }
 
-/* Mails template to each of agents, with the target's name and due time. */
+/* Mails template to each of addrs, with the target's name and due time. */
 static MdStatus
-tell_agents(const Tick *k, GPtrArray *agents, const char *template, const char *target,
-            gint64 due)
+tell(const Tick *k, GPtrArray *addrs, const char *template, const char *target, gint64 due)
 {
 	MdStatus st;
 
-	for (guint i = 0; i < agents->len; i++) {
-		const MdAgent *a = agents->pdata[i];
+	for (guint i = 0; i < addrs->len; i++) {
+		MdAgent spare;
+		const MdAgent *a = notify_person(k->in->cfg, addrs->pdata[i], &spare);
 		g_autoptr(JsonObject) extra = json_object_new();
 		JsonObject *sla = json_object_new();
 		const char *lang = notify_agent_language(k->in->cfg, a, k->q);
@@ -70,55 +70,6 @@ tell_agents(const Tick *k, GPtrArray *agents, const char *template, const char *
 	return MD_OK;
 }
 
-/* The ticket's assignee, else every agent of its queue. */
-static void
-warned_agents(const Tick *k, GPtrArray *out)
-{
-	const MdConfig *cfg = k->in->cfg;
-	const MdAgent *a = conf_agent_by_address(cfg, k->t->assignee);
-
-	if (a != NULL) {
-		g_ptr_array_add(out, (gpointer)a);
-		return;
-	}
-	for (guint i = 0; i < cfg->agents->len; i++) {
-		a = cfg->agents->pdata[i];
-		if (conf_agent_serves(a, k->q->name))
-			g_ptr_array_add(out, (gpointer)a);
-	}
-}
-
-/*
- * The queue's leads: its agents with lead = yes and its lead address.
- * A lead address that is not an agent's gets an MdAgent of its own in
- * spare (freed by the caller).
- */
-static void
-leads(const Tick *k, GPtrArray *out, GPtrArray *spare)
-{
-	const MdConfig *cfg = k->in->cfg;
-	const MdAgent *a;
-
-	for (guint i = 0; i < cfg->agents->len; i++) {
-		a = cfg->agents->pdata[i];
-		if (a->lead && conf_agent_serves(a, k->q->name))
-			g_ptr_array_add(out, (gpointer)a);
-	}
-	if (k->q->lead == NULL)
-		return;
-	a = conf_agent_by_address(cfg, k->q->lead);
-	if (a == NULL) {
-		MdAgent *lead = g_new0(MdAgent, 1);
-
-		lead->address = k->q->lead;
-		lead->display_name = k->q->lead;
-		g_ptr_array_add(spare, lead);
-		a = lead;
-	}
-	if (!g_ptr_array_find(out, a, NULL))
-		g_ptr_array_add(out, (gpointer)a);
-}
-
 /* Warning before a target, escalation at it: each once per due instant. */
 static MdStatus
 watch_target(const Tick *k, const char *target, gint64 start, gint64 minutes, gint64 extra,
@@ -127,7 +78,6 @@ watch_target(const Tick *k, const char *target, gint64 start, gint64 minutes, gi
 	g_autofree char *warning = g_strconcat("warning-", target, NULL);
 	g_autofree char *breach = g_strconcat("breach-", target, NULL);
 	g_autoptr(GPtrArray) to = g_ptr_array_new();
-	g_autoptr(GPtrArray) spare = g_ptr_array_new_with_free_func(g_free);
 	gboolean first = FALSE;
 	MdStatus st;
 
@@ -139,12 +89,12 @@ watch_target(const Tick *k, const char *target, gint64 start, gint64 minutes, gi
 		if ((st = store_event_add(k->in->store, k->t->id, k->now, "maildesk", "sla-breach",
 		                          NULL, target)) != MD_OK)
 			return st;
-		leads(k, to, spare);
+		notify_queue_leads(k->in->cfg, k->q, to);
 		if (to->len == 0)
 			log_warning("ticket %" G_GINT64_FORMAT ": %s target missed, and queue %s has no "
 			            "lead to tell", k->t->id, target, k->q->name);
 		k->counts->escalations++;
-		return tell_agents(k, to, "agent-escalation", target, due);
+		return tell(k, to, "agent-escalation", target, due);
 	}
 	if (k->in->cfg->warn_at == 0 || k->now < share_instant(k, start, minutes, extra, due))
 		return MD_OK;
@@ -153,9 +103,13 @@ watch_target(const Tick *k, const char *target, gint64 start, gint64 minutes, gi
 	if ((st = store_event_add(k->in->store, k->t->id, k->now, "maildesk", "sla-warning", NULL,
 	                          target)) != MD_OK)
 		return st;
-	warned_agents(k, to);
+	/* the assignee, else every agent of the queue */
+	if (conf_agent_by_address(k->in->cfg, k->t->assignee) != NULL)
+		g_ptr_array_add(to, k->t->assignee);
+	else
+		notify_queue_agents(k->in->cfg, k->q, to);
 	k->counts->warnings++;
-	return tell_agents(k, to, "agent-sla-warning", target, due);
+	return tell(k, to, "agent-sla-warning", target, due);
 }
 
 /* The ETA passed with the ticket unresolved: a new one, and say so. */
@@ -236,13 +190,13 @@ survey(const Tick *k)
 	MdTicket *t = k->t;
 	g_autoptr(JsonObject) extra = json_object_new();
 	g_autofree char *withheld = NULL;
-	gboolean asked = FALSE;
+	gboolean first = FALSE;
 	MdStatus st;
 
 	if (!k->in->cfg->csat || k->q->addresses->len == 0)
 		return MD_OK;
-	if ((st = store_sla_marked(k->in->store, t->id, "csat", &asked)) != MD_OK || asked ||
-	    (st = mark(k, "csat", t->solved_at, &asked)) != MD_OK)
+	/* due 0 for every ticket: asked once ever, whenever it was solved */
+	if ((st = mark(k, "csat", 0, &first)) != MD_OK || !first)
 		return st;
 	json_object_set_object_member(extra, "csat",
 	                              csat_links(k->in->secret, k->q->addresses->pdata[0], t->id));
