@@ -208,6 +208,26 @@ text_part_new(const char *subtype, const char *text)
  * nested message is kept as it is, and the caller tries again without
  * attachments if that one is not 7-bit.
  */
+/*
+ * A multipart with a boundary of ours: g_mime_multipart_new*() open and
+ * read /dev/urandom for each one.  "=-" never occurs in quoted-printable
+ * or base64 text.
+ */
+static GMimeMultipart *
+multipart_new(const char *subtype)
+{
+	GMimeMultipart *mp = g_object_new(GMIME_TYPE_MULTIPART, NULL);
+	GMimeContentType *type = g_mime_content_type_new("multipart", subtype);
+	char boundary[32];
+
+	g_mime_object_set_content_type(GMIME_OBJECT(mp), type);
+	g_object_unref(type);
+	g_snprintf(boundary, sizeof boundary, "=-%08x%08x%08x", g_random_int(), g_random_int(),
+	           g_random_int());
+	g_mime_multipart_set_boundary(mp, boundary);
+	return mp;
+}
+
 static GMimeObject *
 entity_parse(GBytes *entity)
 {
@@ -309,7 +329,7 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 
 	body = text_part_new("plain", r->text);
 	if (r->html != NULL) {
-		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		GMimeMultipart *alt = multipart_new("alternative");
 		GMimeObject *html = text_part_new("html", r->html);
 
 		g_mime_multipart_add(alt, body);
@@ -319,7 +339,7 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 		body = GMIME_OBJECT(alt);
 	}
 	if (h->attachments != NULL && h->attachments->len > 0) {
-		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		GMimeMultipart *mixed = multipart_new("mixed");
 
 		g_mime_multipart_add(mixed, body);
 		g_object_unref(body);

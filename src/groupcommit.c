@@ -19,7 +19,6 @@
 struct MdCommitter {
 	GMutex lock;
 	GCond work;  /* jobs queued, or stopping */
-	GCond done;  /* a batch finished */
 	GCond stop;  /* wakes the checkpointer when stopping */
 	GQueue queue; /* MdCommitJob*, in arrival order */
 	gboolean stopping;
@@ -194,10 +193,13 @@ writer_main(gpointer data)
 			switch_site(c, site);
 		commit_batch(c, batch, n);
 
+		/* only the connections of this batch wake: a broadcast to
+		 * every waiting connection cost a context switch each */
 		g_mutex_lock(&c->lock);
-		for (guint i = 0; i < n; i++)
+		for (guint i = 0; i < n; i++) {
 			batch[i]->done = TRUE;
-		g_cond_broadcast(&c->done);
+			g_cond_signal(batch[i]->wake);
+		}
 		g_mutex_unlock(&c->lock);
 	}
 	return NULL;
@@ -262,7 +264,6 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 	c = g_new0(MdCommitter, 1);
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->work);
-	g_cond_init(&c->done);
 	g_cond_init(&c->stop);
 	g_queue_init(&c->queue);
 	c->site = md_site_ref(site);
@@ -279,16 +280,21 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 void
 committer_run(MdCommitter *c, MdCommitJob **jobs, guint n)
 {
+	GCond wake;
+
+	g_cond_init(&wake);
 	g_mutex_lock(&c->lock);
 	for (guint i = 0; i < n; i++) {
 		jobs[i]->done = FALSE;
+		jobs[i]->wake = &wake;
 		g_queue_push_tail(&c->queue, jobs[i]);
 	}
 	g_cond_signal(&c->work);
 	for (guint i = 0; i < n; i++)
 		while (!jobs[i]->done)
-			g_cond_wait(&c->done, &c->lock);
+			g_cond_wait(&wake, &c->lock);
 	g_mutex_unlock(&c->lock);
+	g_cond_clear(&wake);
 }
 
 void
@@ -319,7 +325,6 @@ committer_stop(MdCommitter *c)
 	store_close(c->store);
 	g_queue_clear(&c->queue);
 	g_cond_clear(&c->work);
-	g_cond_clear(&c->done);
 	g_cond_clear(&c->stop);
 	g_mutex_clear(&c->lock);
 	g_free(c);

@@ -45,6 +45,7 @@ typedef struct {
 	MdStatus status;
 	MdIntakeResult result;
 	gboolean done;
+	GCond *wake; /* the waiting connection's own, set by committer_run */
 } MdCommitJob;
 
 typedef struct MdCommitter MdCommitter;

@@ -5,20 +5,19 @@
 
 #include <string.h>
 
+#include "filecache.h"
 #include "i18n.h"
 
 static char *
 lookup(const char *dir, const char *lang, const char *group, const char *key)
 {
-	g_autofree char *path = g_build_filename(dir, lang, "strings", NULL);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *path = NULL;
 	char *value;
 
 	if (strchr(lang, '/') != NULL || strchr(lang, '.') != NULL)
 		return NULL;
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
-		return NULL;
-	value = g_key_file_get_string(kf, group, key, NULL);
+	path = g_build_filename(dir, lang, "strings", NULL);
+	value = filecache_keyfile_string(path, group, key);
 	return value ? g_strstrip(value) : NULL;
 }
 

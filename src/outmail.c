@@ -159,7 +159,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	g_autofree char *refs_joined = NULL;
 	g_autofree char *rcpts = NULL;
 	g_autofree char *cc_joined = NULL;
-	g_autofree char *rand_part = g_uuid_string_random();
+	/* GLib's global generator is seeded once; g_uuid_string_random()
+	 * read /dev/urandom for every mail */
+	g_autofree char *rand_part = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
 	MdComposeHeaders h = { 0 };
 	MdNewMessage out = { 0 };
 	gint64 ticket_id = t != NULL ? t->id : 0;

@@ -13,21 +13,29 @@
 
 static const char *const status_words[] = { "status", "статус", "statuss", "stāvoklis", NULL };
 
+/* longer than any status word even after case folding (bytes) */
+#define STATUS_WORD_MAX_BYTES 64
+
 static gboolean
 is_status_word(const char *text)
 {
-	g_autofree char *s = g_utf8_casefold(text != NULL ? text : "", -1);
+	g_autofree char *s = g_strdup(text != NULL ? text : "");
+	g_autofree char *folded = NULL;
 	gsize n;
 
 	g_strstrip(s);
 	n = strlen(s);
-	while (n > 0 && (s[n - 1] == '?' || s[n - 1] == '.' || s[n - 1] == '!'))
+	while (n > 0 && (s[n - 1] == '?' || s[n - 1] == '.' || s[n - 1] == '!' ||
+	                 g_ascii_isspace(s[n - 1])))
 		s[--n] = '\0';
-	g_strstrip(s);
+	/* most mail is a question, not a word: no need to fold all of it */
+	if (n > STATUS_WORD_MAX_BYTES)
+		return FALSE;
+	folded = g_utf8_casefold(s, -1);
 	for (guint i = 0; status_words[i] != NULL; i++) {
 		g_autofree char *w = g_utf8_casefold(status_words[i], -1);
 
-		if (strcmp(s, w) == 0)
+		if (strcmp(folded, w) == 0)
 			return TRUE;
 	}
 	return FALSE;

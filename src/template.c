@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "filecache.h"
 #include "template.h"
 
 #define TEMPLATE_MAX_BYTES (1024 * 1024) /* a template file, not a value */
@@ -650,8 +651,10 @@ template_render_file(const char *dir, const char *lang, const char *fallback_lan
 	}
 	for (guint k = 0; k < G_N_ELEMENTS(tries); k++) {
 		g_autofree char *path = NULL;
-		g_autofree char *text = NULL;
+		g_autoptr(GBytes) contents = NULL;
 		g_autoptr(GError) err = NULL;
+		g_autofree char *text = NULL;
+		const char *data;
 		gsize len = 0;
 		MdRendered *r;
 
@@ -660,16 +663,22 @@ template_render_file(const char *dir, const char *lang, const char *fallback_lan
 		path = g_build_filename(dir, tries[k], name, NULL);
 		if (first_path == NULL)
 			first_path = g_strdup(path);
-		if (!g_file_get_contents(path, &text, &len, &err)) {
+		contents = filecache_contents(path, TEMPLATE_MAX_BYTES, &err);
+		if (contents == NULL) {
 			if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 				continue;
-			*error_r = g_strdup_printf("%s: %s", path, err->message);
+			if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_FAILED))
+				*error_r = g_strdup_printf("%s: too large or not a text file", path);
+			else
+				*error_r = g_strdup_printf("%s: %s", path, err->message);
 			return NULL;
 		}
-		if (len > TEMPLATE_MAX_BYTES || memchr(text, '\0', len) != NULL) {
+		data = g_bytes_get_data(contents, &len);
+		if (len > 0 && memchr(data, '\0', len) != NULL) {
 			*error_r = g_strdup_printf("%s: too large or not a text file", path);
 			return NULL;
 		}
+		text = g_strndup(data, len);
 		r = template_render_string(text, path, context, error_r);
 		if (r != NULL)
 			r->language = g_strdup(tries[k]);
