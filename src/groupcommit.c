@@ -2,10 +2,16 @@
  * groupcommit.c - lmtpd's writer thread (see groupcommit.h).
  *
  * Must never: report MD_OK for a message before the COMMIT that holds
- * it, or leave part of a failed message in the database.  The writer is
- * the only thread that touches its MdStore.
+ * it is on disk, or leave part of a failed message in the database.  The
+ * writer is the only thread that touches its MdStore; the syncer only
+ * syncs the log file through a descriptor of its own.
  */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "groupcommit.h"
@@ -25,6 +31,16 @@ struct MdCommitter {
 	MdSite *next_site; /* set by committer_set_site, taken by the writer */
 
 	char *database; /* the writer's current database, for the checkpointer */
+
+	/* committed, waiting for the log's sync */
+	GCond sync_work;    /* unsynced has jobs, or sync_stopping */
+	GCond sync_idle;    /* the syncer finished a round */
+	GPtrArray *unsynced; /* MdCommitJob* */
+	guint unsynced_mail; /* mail they queued, for the committed callback */
+	char *wal_path;      /* the writer's log file */
+	gboolean syncing;
+	gboolean sync_stopping;
+	GThread *syncer;
 
 	/* the writer thread's own */
 	GThread *thread;
@@ -84,13 +100,16 @@ fail_batch(MdCommitJob **jobs, guint n, MdStatus st, const char *why)
 	}
 }
 
-/* One transaction for the whole batch; every job gets its status. */
-static void
+/*
+ * One transaction for the whole batch; every job gets its status.  TRUE
+ * when the COMMIT happened (the jobs still MD_OK wait for the sync).
+ */
+static gboolean
 commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 {
 	MdIntake in = { .cfg = c->site->cfg, .store = c->store, .secret = c->site->secret };
 	MdStatus st;
-	guint committed_ok = 0, queued = 0;
+	guint committed_ok = 0;
 
 	gint64 t0 = g_get_monotonic_time(), t1;
 
@@ -98,7 +117,7 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 		jobs[i]->status = MD_OK;
 	if ((st = store_begin(c->store)) != MD_OK) {
 		fail_batch(jobs, n, st, store_error(c->store));
-		return;
+		return FALSE;
 	}
 	for (guint i = 0; i < n; i++) {
 		MdCommitJob *job = jobs[i];
@@ -118,7 +137,7 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 		/* disk full, I/O errors: SQLite may have rolled everything back */
 		if (!store_in_transaction(c->store)) {
 			fail_batch(jobs, n, MD_TEMPFAIL, "transaction rolled back by the database");
-			return;
+			return FALSE;
 		}
 	}
 	t1 = g_get_monotonic_time();
@@ -127,18 +146,178 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 
 		store_rollback(c->store);
 		fail_batch(jobs, n, st, why);
-		return;
+		return FALSE;
 	}
-	for (guint i = 0; i < n; i++) {
-		if (jobs[i]->status != MD_OK)
-			continue;
-		committed_ok++;
-		queued += jobs[i]->result.mail_queued;
-		intake_log_committed(jobs[i]->parsed, &jobs[i]->env, &jobs[i]->result);
-	}
+	for (guint i = 0; i < n; i++)
+		committed_ok += jobs[i]->status == MD_OK;
 	log_debug("group commit: %u of %u messages, %" G_GINT64_FORMAT " us intake, %" G_GINT64_FORMAT " us commit", committed_ok, n, t1 - t0, g_get_monotonic_time() - t1);
-	if (queued > 0 && c->committed != NULL)
-		c->committed(queued, c->committed_data);
+	return TRUE;
+}
+
+/* Wakes the connection waiting for job; called with the lock held. */
+static void
+job_done(MdCommitJob *job)
+{
+	job->done = TRUE;
+	g_cond_signal(job->wake);
+}
+
+/*
+ * Hands the batch's outcome on: committed messages to the syncer, the
+ * others (failed, nothing stored) straight back to their connections.
+ */
+static void
+batch_finish(MdCommitter *c, MdCommitJob **jobs, guint n, gboolean committed)
+{
+	g_mutex_lock(&c->lock);
+	for (guint i = 0; i < n; i++) {
+		if (committed && jobs[i]->status == MD_OK) {
+			g_ptr_array_add(c->unsynced, jobs[i]);
+			c->unsynced_mail += jobs[i]->result.mail_queued;
+		} else {
+			job_done(jobs[i]);
+		}
+	}
+	if (c->unsynced->len > 0)
+		g_cond_signal(&c->sync_work);
+	g_mutex_unlock(&c->lock);
+}
+
+/* Waits until every committed job has been synced; called with the lock held. */
+static void
+wait_synced(MdCommitter *c)
+{
+	while (c->unsynced->len > 0 || c->syncing)
+		g_cond_wait(&c->sync_idle, &c->lock);
+}
+
+/* A descriptor on the log file; reopened when the file is not the same. */
+typedef struct {
+	int fd;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+} WalFile;
+
+static void
+wal_file_close(WalFile *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	g_clear_pointer(&w->path, g_free);
+}
+
+/*
+ * Makes everything written to path so far durable.  fdatasync() through
+ * any descriptor flushes the file's data, whoever wrote it.
+ */
+static MdStatus
+wal_file_sync(WalFile *w, const char *path, char **error_r)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
+		return MD_TEMPFAIL;
+	}
+	if (w->fd < 0 || g_strcmp0(w->path, path) != 0 || w->dev != st.st_dev || w->ino != st.st_ino) {
+		wal_file_close(w);
+		w->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (w->fd < 0) {
+			*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
+			return MD_TEMPFAIL;
+		}
+		if (fstat(w->fd, &st) != 0) {
+			*error_r = g_strdup_printf("%s: %s", path, g_strerror(errno));
+			wal_file_close(w);
+			return MD_TEMPFAIL;
+		}
+		w->path = g_strdup(path);
+		w->dev = st.st_dev;
+		w->ino = st.st_ino;
+	}
+	if (fdatasync(w->fd) != 0) {
+		*error_r = g_strdup_printf("sync %s: %s", path, g_strerror(errno));
+		/* the kernel may have dropped the pages it could not write */
+		wal_file_close(w);
+		return MD_TEMPFAIL;
+	}
+	return MD_OK;
+}
+
+/*
+ * Syncs the log for every batch committed since the last round (one
+ * fdatasync covers them all) and only then gives their messages MD_OK.
+ */
+static gpointer
+syncer_main(gpointer data)
+{
+	MdCommitter *c = data;
+	WalFile wal = { .fd = -1 };
+
+	g_mutex_lock(&c->lock);
+	for (;;) {
+		g_autoptr(GPtrArray) jobs = NULL;
+		g_autofree char *path = NULL;
+		g_autofree char *error = NULL;
+		guint mail;
+		MdStatus st;
+
+		while (c->unsynced->len == 0 && !c->sync_stopping)
+			g_cond_wait(&c->sync_work, &c->lock);
+		if (c->unsynced->len == 0)
+			break;
+		jobs = g_steal_pointer(&c->unsynced);
+		c->unsynced = g_ptr_array_new();
+		mail = c->unsynced_mail;
+		c->unsynced_mail = 0;
+		path = g_strdup(c->wal_path);
+		c->syncing = TRUE;
+		g_mutex_unlock(&c->lock);
+
+		st = wal_file_sync(&wal, path, &error);
+		if (st != MD_OK)
+			log_error("group commit: %s", error);
+		for (guint i = 0; i < jobs->len; i++) {
+			MdCommitJob *job = jobs->pdata[i];
+
+			if (st == MD_OK) {
+				intake_log_committed(job->parsed, &job->env, &job->result);
+			} else {
+				md_intake_result_clear(&job->result);
+				job->status = st;
+				job->result.error = g_strdup(error);
+			}
+		}
+		if (st == MD_OK && mail > 0 && c->committed != NULL)
+			c->committed(mail, c->committed_data);
+
+		g_mutex_lock(&c->lock);
+		for (guint i = 0; i < jobs->len; i++)
+			job_done(jobs->pdata[i]);
+		c->syncing = FALSE;
+		g_cond_broadcast(&c->sync_idle);
+	}
+	g_mutex_unlock(&c->lock);
+	wal_file_close(&wal);
+	return NULL;
+}
+
+/* This connection's commits wait for the syncer, not the disk. */
+static MdStatus
+writer_store_setup(MdCommitter *c, MdStore *store)
+{
+	MdStatus st = store_defer_sync(store);
+
+	if (st != MD_OK)
+		return st;
+	store_set_autocheckpoint(store, 0);
+	g_mutex_lock(&c->lock);
+	g_free(c->wal_path);
+	c->wal_path = g_strdup(store_wal_path(store));
+	g_mutex_unlock(&c->lock);
+	return MD_OK;
 }
 
 /* Takes a new site between batches; reopens the database if it moved. */
@@ -154,8 +333,22 @@ switch_site(MdCommitter *c, MdSite *site)
 			md_site_unref(site);
 			return;
 		}
+		/* the old log's commits are made durable before it is left */
+		g_mutex_lock(&c->lock);
+		wait_synced(c);
+		g_mutex_unlock(&c->lock);
+		if (writer_store_setup(c, store) != MD_OK) {
+			log_error("reload: %s; keeping database %s", store_error(store),
+			          c->site->cfg->database);
+			store_close(store);
+			g_mutex_lock(&c->lock);
+			g_free(c->wal_path);
+			c->wal_path = g_strdup(store_wal_path(c->store));
+			g_mutex_unlock(&c->lock);
+			md_site_unref(site);
+			return;
+		}
 		store_close(c->store);
-		store_set_autocheckpoint(store, 0);
 		c->store = store;
 		g_mutex_lock(&c->lock);
 		g_free(c->database);
@@ -191,16 +384,7 @@ writer_main(gpointer data)
 
 		if (site != NULL)
 			switch_site(c, site);
-		commit_batch(c, batch, n);
-
-		/* only the connections of this batch wake: a broadcast to
-		 * every waiting connection cost a context switch each */
-		g_mutex_lock(&c->lock);
-		for (guint i = 0; i < n; i++) {
-			batch[i]->done = TRUE;
-			g_cond_signal(batch[i]->wake);
-		}
-		g_mutex_unlock(&c->lock);
+		batch_finish(c, batch, n, commit_batch(c, batch, n));
 	}
 	return NULL;
 }
@@ -265,13 +449,29 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->work);
 	g_cond_init(&c->stop);
+	g_cond_init(&c->sync_work);
+	g_cond_init(&c->sync_idle);
 	g_queue_init(&c->queue);
+	c->unsynced = g_ptr_array_new();
+	if ((*status_r = writer_store_setup(c, store)) != MD_OK) {
+		log_error("%s", store_error(store));
+		store_close(store);
+		g_ptr_array_unref(c->unsynced);
+		g_free(c->wal_path);
+		g_cond_clear(&c->work);
+		g_cond_clear(&c->stop);
+		g_cond_clear(&c->sync_work);
+		g_cond_clear(&c->sync_idle);
+		g_mutex_clear(&c->lock);
+		g_free(c);
+		return NULL;
+	}
 	c->site = md_site_ref(site);
 	c->store = store;
-	store_set_autocheckpoint(store, 0);
 	c->database = g_strdup(site->cfg->database);
 	c->committed = committed;
 	c->committed_data = data;
+	c->syncer = g_thread_new("sync", syncer_main, c);
 	c->thread = g_thread_new("commit", writer_main, c);
 	c->checkpointer = g_thread_new("checkpoint", checkpointer_main, c);
 	return c;
@@ -317,8 +517,16 @@ committer_stop(MdCommitter *c)
 	g_cond_signal(&c->stop);
 	g_mutex_unlock(&c->lock);
 	g_thread_join(c->thread);
+	/* the writer's last batches are synced before the syncer ends */
+	g_mutex_lock(&c->lock);
+	c->sync_stopping = TRUE;
+	g_cond_signal(&c->sync_work);
+	g_mutex_unlock(&c->lock);
+	g_thread_join(c->syncer);
 	g_thread_join(c->checkpointer);
 	g_free(c->database);
+	g_free(c->wal_path);
+	g_ptr_array_unref(c->unsynced);
 	if (c->next_site != NULL)
 		md_site_unref(c->next_site);
 	md_site_unref(c->site);
@@ -326,6 +534,8 @@ committer_stop(MdCommitter *c)
 	g_queue_clear(&c->queue);
 	g_cond_clear(&c->work);
 	g_cond_clear(&c->stop);
+	g_cond_clear(&c->sync_work);
+	g_cond_clear(&c->sync_idle);
 	g_mutex_clear(&c->lock);
 	g_free(c);
 }

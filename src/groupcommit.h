@@ -9,12 +9,17 @@
  *     SAVEPOINT, intake_in_transaction, RELEASE (or ROLLBACK TO) per message
  *   COMMIT
  *
- * then gives every message of the batch its outcome.  While a commit (and
- * its fsync) is in flight, new messages queue up and form the next batch,
- * so the rate is not capped by one fsync per message.  A message's
- * outcome is MD_OK only after the COMMIT that holds it; one message's
- * failure rolls back that message alone; a failed BEGIN or COMMIT fails
- * the whole batch (nothing of it is stored).
+ * The COMMIT writes the log without waiting for the disk; a second
+ * thread syncs the log file and only then gives every message of the
+ * batch its outcome.  While one batch's sync is in flight the writer
+ * already runs the next batch, and new messages queue up behind it, so
+ * the rate is capped neither by one fsync per message nor by the disk's
+ * latency added to the writer's work.  A message's outcome is MD_OK only
+ * after the COMMIT that holds it is on disk; one message's failure rolls
+ * back that message alone; a failed BEGIN or COMMIT fails the whole batch
+ * (nothing of it is stored), and a failed sync fails every message it
+ * should have made durable (the client retries; a redelivery of a
+ * message that did reach the disk is recognised as a duplicate).
  */
 #ifndef MD_GROUPCOMMIT_H
 #define MD_GROUPCOMMIT_H

@@ -558,6 +558,18 @@ store_checkpoint(MdStore *s)
 	return MD_OK;
 }
 
+MdStatus
+store_defer_sync(MdStore *s)
+{
+	return exec(s, "PRAGMA synchronous=NORMAL", "deferred sync");
+}
+
+const char *
+store_wal_path(MdStore *s)
+{
+	return sqlite3_filename_wal(sqlite3_db_filename(s->db, "main"));
+}
+
 void
 store_set_busy_timeout(MdStore *s, int busy_timeout_ms)
 {

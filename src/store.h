@@ -100,6 +100,15 @@ void store_close(MdStore *s);
  */
 void store_set_autocheckpoint(MdStore *s, int pages);
 MdStatus store_checkpoint(MdStore *s);
+/*
+ * Deferred sync (lmtpd's writer): this connection's COMMITs write their
+ * WAL frames without waiting for the disk (synchronous=NORMAL), and the
+ * caller makes them durable by syncing the file at store_wal_path()
+ * before it tells anyone a commit happened.  Checkpoints by any
+ * connection still sync the log before they copy it.
+ */
+MdStatus store_defer_sync(MdStore *s);
+const char *store_wal_path(MdStore *s);
 /* A new busy timeout for an open store (a reloaded configuration). */
 void store_set_busy_timeout(MdStore *s, int busy_timeout_ms);
 const char *store_error(MdStore *s);
