@@ -21,6 +21,9 @@ typedef struct {
 	GBytes *contents;
 	GKeyFile *keyfile; /* parsed on first use, NULL before */
 	gboolean not_keyfile;
+	gpointer derived;  /* made by derived_make on first use */
+	MdFileMake derived_make;
+	GDestroyNotify derived_unref;
 } Entry;
 
 static GMutex lock;
@@ -34,6 +37,8 @@ entry_free(gpointer p)
 	g_bytes_unref(e->contents);
 	if (e->keyfile != NULL)
 		g_key_file_unref(e->keyfile);
+	if (e->derived != NULL)
+		e->derived_unref(e->derived);
 	g_free(e);
 }
 
@@ -129,6 +134,32 @@ filecache_keyfile_string(const char *path, const char *group, const char *key)
 	}
 	if (e != NULL && e->keyfile != NULL)
 		value = g_key_file_get_string(e->keyfile, group, key, NULL);
+	g_mutex_unlock(&lock);
+	return value;
+}
+
+gpointer
+filecache_derived(const char *path, gsize max_bytes, MdFileMake make, MdFileRef ref,
+                  GDestroyNotify unref, GError **error)
+{
+	gpointer value = NULL;
+	Entry *e;
+
+	g_mutex_lock(&lock);
+	e = lookup(path, max_bytes, error);
+	if (e != NULL && (e->derived == NULL || e->derived_make != make)) {
+		gpointer made = make(path, e->contents, error);
+
+		if (made != NULL) {
+			if (e->derived != NULL)
+				e->derived_unref(e->derived);
+			e->derived = made;
+			e->derived_make = make;
+			e->derived_unref = unref;
+		}
+	}
+	if (e != NULL && e->derived != NULL && e->derived_make == make)
+		value = ref(e->derived);
 	g_mutex_unlock(&lock);
 	return value;
 }

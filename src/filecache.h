@@ -26,6 +26,24 @@ GBytes *filecache_contents(const char *path, gsize max_bytes, GError **error);
  */
 char *filecache_keyfile_string(const char *path, const char *group, const char *key);
 
+/*
+ * Makes a value from a file's contents (a parsed template, say); NULL
+ * with *error set when the contents are not acceptable.
+ */
+typedef gpointer (*MdFileMake)(const char *path, GBytes *contents, GError **error);
+/* Takes another reference to a value (g_atomic_rc_box_acquire, say). */
+typedef gpointer (*MdFileRef)(gpointer value);
+
+/*
+ * The value make made of path's current contents, made again only when
+ * the file changed; errors as filecache_contents(), or make's (never
+ * kept).  The value is shared between threads: the cache holds one
+ * reference (taken with ref, dropped with unref) and the caller gets one
+ * of its own, which it drops with unref.
+ */
+gpointer filecache_derived(const char *path, gsize max_bytes, MdFileMake make,
+                           MdFileRef ref, GDestroyNotify unref, GError **error);
+
 /* Forgets everything (tests, and lmtpd's reload). */
 void filecache_clear(void);
 

@@ -482,18 +482,12 @@ render_nodes(GPtrArray *nodes, GPtrArray *stack, Escape esc, GString *out)
 	}
 }
 
-/* Parses and renders one part; NULL with ps->error set on a syntax error. */
 static char *
-render_part(Parser *ps, const char *text, int first_line, GPtrArray *stack, Escape esc)
+render_part(GPtrArray *nodes, GPtrArray *stack, Escape esc)
 {
-	GPtrArray *nodes = parse_part(ps, text, first_line);
-	GString *out;
+	GString *out = g_string_new(NULL);
 
-	if (nodes == NULL)
-		return NULL;
-	out = g_string_new(NULL);
 	render_nodes(nodes, stack, esc, out);
-	g_ptr_array_unref(nodes);
 	return g_string_free(out, FALSE);
 }
 
@@ -523,15 +517,53 @@ is_html_marker(const char *line)
 	return strncmp(line, "%%html", 6) == 0 && is_blank(line + 6);
 }
 
-MdRendered *
-template_render_string(const char *text, const char *origin, JsonObject *context,
-                       char **error_r)
+/* ---- a template parsed once, rendered many times ---- */
+
+typedef struct {
+	char *name;
+	GPtrArray *nodes;
+} HeaderNodes;
+
+typedef struct {
+	GPtrArray *headers; /* HeaderNodes*, in template order */
+	GPtrArray *text;    /* Node* */
+	GPtrArray *html;    /* Node*, NULL when there is no HTML part */
+} Compiled;
+
+static void
+header_nodes_free(HeaderNodes *h)
+{
+	g_free(h->name);
+	g_ptr_array_unref(h->nodes);
+	g_free(h);
+}
+
+static void
+compiled_clear(Compiled *c)
+{
+	if (c->headers != NULL)
+		g_ptr_array_unref(c->headers);
+	if (c->text != NULL)
+		g_ptr_array_unref(c->text);
+	if (c->html != NULL)
+		g_ptr_array_unref(c->html);
+}
+
+static void
+compiled_unref(gpointer c)
+{
+	g_atomic_rc_box_release_full(c, (GDestroyNotify)compiled_clear);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Compiled, compiled_unref)
+
+/* Splits text into headers, text and HTML and parses each; NULL and
+ * *error_r ("origin:line: what") at the first syntax error. */
+static Compiled *
+compile(const char *text, const char *origin, char **error_r)
 {
 	Parser ps = { .origin = origin != NULL ? origin : "template", .error = NULL };
-	g_autoptr(MdRendered) r = g_new0(MdRendered, 1);
-	g_autoptr(JsonObject) empty = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(GPtrArray) stack = g_ptr_array_new();
+	g_autoptr(Compiled) c = g_atomic_rc_box_new0(Compiled);
 	g_autoptr(GString) norm = NULL;
 	g_auto(GStrv) lines = NULL;
 	g_autoptr(GString) body = g_string_new(NULL);
@@ -542,11 +574,6 @@ template_render_string(const char *text, const char *origin, JsonObject *context
 		*error_r = g_strdup_printf("%s: not valid UTF-8", ps.origin);
 		return NULL;
 	}
-	if (context == NULL)
-		context = empty = json_object_new();
-	root = json_node_init_object(json_node_alloc(), context);
-	g_ptr_array_add(stack, root);
-
 	/* Templates edited on Windows: CRLF counts as one line end. */
 	norm = g_string_new(text);
 	for (gsize k = 0; k < norm->len;) {
@@ -556,13 +583,13 @@ template_render_string(const char *text, const char *origin, JsonObject *context
 			k++;
 	}
 	lines = g_strsplit(norm->str, "\n", -1);
-	r->headers = g_ptr_array_new_with_free_func((GDestroyNotify)md_header_free);
+	c->headers = g_ptr_array_new_with_free_func((GDestroyNotify)header_nodes_free);
 
 	for (; lines[i] != NULL && !is_blank(lines[i]); i++) {
 		const char *colon = strchr(lines[i], ':');
 		g_autofree char *name = NULL;
-		char *value;
-		MdHeader *h;
+		GPtrArray *nodes;
+		HeaderNodes *h;
 
 		name = colon != NULL ? g_strndup(lines[i], colon - lines[i]) : NULL;
 		if (name == NULL || !template_header_name_valid(name)) {
@@ -571,16 +598,13 @@ template_render_string(const char *text, const char *origin, JsonObject *context
 			            "before the body)");
 			break;
 		}
-		value = render_part(&ps, colon + 1, (int)i + 1, stack, ESC_HEADER);
-		if (value == NULL)
+		nodes = parse_part(&ps, colon + 1, (int)i + 1);
+		if (nodes == NULL)
 			break;
-		h = g_new0(MdHeader, 1);
+		h = g_new0(HeaderNodes, 1);
 		h->name = g_steal_pointer(&name);
-		/* the template's own text too: a lone CR in it would end the
-		 * header line wherever the value goes */
-		h->value = g_strstrip(template_header_escape(value));
-		g_free(value);
-		g_ptr_array_add(r->headers, h);
+		h->nodes = nodes;
+		g_ptr_array_add(c->headers, h);
 	}
 	if (ps.error != NULL) {
 		*error_r = ps.error;
@@ -595,21 +619,90 @@ template_render_string(const char *text, const char *origin, JsonObject *context
 		if (lines[i + 1] != NULL)
 			g_string_append_c(body, '\n');
 	}
-	r->text = render_part(&ps, body->str, (int)body_line, stack, ESC_TEXT);
-	if (r->text == NULL) {
+	c->text = parse_part(&ps, body->str, (int)body_line);
+	if (c->text == NULL) {
 		*error_r = ps.error;
 		return NULL;
 	}
 	if (lines[i] != NULL) {
 		g_autofree char *html = g_strjoinv("\n", lines + i + 1);
 
-		r->html = render_part(&ps, html, (int)i + 2, stack, ESC_HTML);
-		if (r->html == NULL) {
+		c->html = parse_part(&ps, html, (int)i + 2);
+		if (c->html == NULL) {
 			*error_r = ps.error;
 			return NULL;
 		}
 	}
-	return g_steal_pointer(&r);
+	return g_steal_pointer(&c);
+}
+
+static MdRendered *
+render_compiled(const Compiled *c, JsonObject *context)
+{
+	MdRendered *r = g_new0(MdRendered, 1);
+	g_autoptr(JsonObject) empty = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GPtrArray) stack = g_ptr_array_new();
+
+	if (context == NULL)
+		context = empty = json_object_new();
+	root = json_node_init_object(json_node_alloc(), context);
+	g_ptr_array_add(stack, root);
+
+	r->headers = g_ptr_array_new_with_free_func((GDestroyNotify)md_header_free);
+	for (guint i = 0; i < c->headers->len; i++) {
+		const HeaderNodes *hn = g_ptr_array_index(c->headers, i);
+		g_autofree char *value = render_part(hn->nodes, stack, ESC_HEADER);
+		MdHeader *h = g_new0(MdHeader, 1);
+
+		h->name = g_strdup(hn->name);
+		/* the template's own text too: a lone CR in it would end the
+		 * header line wherever the value goes */
+		h->value = g_strstrip(template_header_escape(value));
+		g_ptr_array_add(r->headers, h);
+	}
+	r->text = render_part(c->text, stack, ESC_TEXT);
+	if (c->html != NULL)
+		r->html = render_part(c->html, stack, ESC_HTML);
+	return r;
+}
+
+MdRendered *
+template_render_string(const char *text, const char *origin, JsonObject *context,
+                       char **error_r)
+{
+	g_autoptr(Compiled) c = compile(text, origin, error_r);
+
+	return c != NULL ? render_compiled(c, context) : NULL;
+}
+
+static GQuark
+template_error_quark(void)
+{
+	return g_quark_from_static_string("md-template-error");
+}
+
+/* filecache's MdFileMake: a template file, checked and parsed. */
+static gpointer
+compile_file(const char *path, GBytes *contents, GError **error)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(contents, &len);
+	g_autofree char *text = NULL;
+	char *why = NULL;
+	Compiled *c;
+
+	if (len > 0 && memchr(data, '\0', len) != NULL) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a text file");
+		return NULL;
+	}
+	text = g_strndup(data != NULL ? data : "", len);
+	c = compile(text, path, &why);
+	if (c == NULL) {
+		g_set_error_literal(error, template_error_quark(), 0, why);
+		g_free(why);
+	}
+	return c;
 }
 
 static gboolean
@@ -651,11 +744,8 @@ template_render_file(const char *dir, const char *lang, const char *fallback_lan
 	}
 	for (guint k = 0; k < G_N_ELEMENTS(tries); k++) {
 		g_autofree char *path = NULL;
-		g_autoptr(GBytes) contents = NULL;
 		g_autoptr(GError) err = NULL;
-		g_autofree char *text = NULL;
-		const char *data;
-		gsize len = 0;
+		g_autoptr(Compiled) c = NULL;
 		MdRendered *r;
 
 		if (!lang_valid(tries[k]))
@@ -663,23 +753,20 @@ template_render_file(const char *dir, const char *lang, const char *fallback_lan
 		path = g_build_filename(dir, tries[k], name, NULL);
 		if (first_path == NULL)
 			first_path = g_strdup(path);
-		contents = filecache_contents(path, TEMPLATE_MAX_BYTES, &err);
-		if (contents == NULL) {
+		c = filecache_derived(path, TEMPLATE_MAX_BYTES, compile_file,
+		                      g_atomic_rc_box_acquire, compiled_unref, &err);
+		if (c == NULL) {
 			if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 				continue;
 			if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_FAILED))
 				*error_r = g_strdup_printf("%s: too large or not a text file", path);
+			else if (err->domain == template_error_quark())
+				*error_r = g_strdup(err->message);
 			else
 				*error_r = g_strdup_printf("%s: %s", path, err->message);
 			return NULL;
 		}
-		data = g_bytes_get_data(contents, &len);
-		if (len > 0 && memchr(data, '\0', len) != NULL) {
-			*error_r = g_strdup_printf("%s: too large or not a text file", path);
-			return NULL;
-		}
-		text = g_strndup(data, len);
-		r = template_render_string(text, path, context, error_r);
+		r = render_compiled(c, context);
 		if (r != NULL)
 			r->language = g_strdup(tries[k]);
 		return r;
