@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "csat.h"
 #include "datefmt.h"
+#include "digest.h"
 #include "dispatch.h"
 #include "guard.h"
 #include "i18n.h"
@@ -54,12 +55,6 @@ intake_strip_from_line(const guint8 **raw, gsize *len)
 		return;
 	*len -= (gsize)(nl + 1 - *raw);
 	*raw = nl + 1;
-}
-
-static char *
-sha256_hex(const guint8 *data, gsize len)
-{
-	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
 }
 
 static char *
@@ -1007,7 +1002,7 @@ intake_parse(const MdConfig *cfg, const guint8 *raw, gsize len, MdIntakeParsed *
 	intake_strip_from_line(&raw, &len);
 	parsed_r->raw = raw;
 	parsed_r->len = len;
-	parsed_r->sha256 = sha256_hex(raw, len);
+	parsed_r->sha256 = digest_sha256_hex(raw, len);
 	parsed_r->msg = parse_message(raw, len, &popts);
 }
 

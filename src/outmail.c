@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "compose.h"
+#include "digest.h"
 #include "datefmt.h"
 #include "i18n.h"
 #include "outmail.h"
@@ -237,7 +238,7 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		return t != NULL ? store_ticket_flag(store, t->id) : MD_OK;
 	}
 
-	sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, raw->data, raw->len);
+	sha = digest_sha256_hex(raw->data, raw->len);
 	refs_joined = g_strjoinv(" ", (char **)refs->pdata);
 	rcpts = join_addrs(m->to_addr, m->cc);
 	if (m->cc != NULL && m->cc[0] != NULL)
