@@ -348,18 +348,13 @@ syncer_main(gpointer data)
 
 /* This connection's commits wait for the syncer, not the disk. */
 static MdStatus
-writer_store_setup(MdCommitter *c, MdStore *store)
+writer_store_prepare(MdStore *store)
 {
 	MdStatus st = store_defer_sync(store);
 
-	if (st != MD_OK)
-		return st;
-	store_set_autocheckpoint(store, 0);
-	g_mutex_lock(&c->lock);
-	g_free(c->wal_path);
-	c->wal_path = g_strdup(store_wal_path(store));
-	g_mutex_unlock(&c->lock);
-	return MD_OK;
+	if (st == MD_OK)
+		store_set_autocheckpoint(store, 0);
+	return st;
 }
 
 /* Takes a new site between batches; reopens the database if it moved. */
@@ -375,27 +370,23 @@ switch_site(MdCommitter *c, MdSite *site)
 			md_site_unref(site);
 			return;
 		}
-		/* the old log's commits are made durable before it is left */
-		g_mutex_lock(&c->lock);
-		wait_synced(c);
-		g_mutex_unlock(&c->lock);
-		if (writer_store_setup(c, store) != MD_OK) {
+		if (writer_store_prepare(store) != MD_OK) {
 			log_error("reload: %s; keeping database %s", store_error(store),
 			          c->site->cfg->database);
 			store_close(store);
-			g_mutex_lock(&c->lock);
-			g_free(c->wal_path);
-			c->wal_path = g_strdup(store_wal_path(c->store));
-			g_mutex_unlock(&c->lock);
 			md_site_unref(site);
 			return;
 		}
-		store_close(c->store);
-		c->store = store;
+		/* the old log's commits are made durable before it is left */
 		g_mutex_lock(&c->lock);
+		wait_synced(c);
+		g_free(c->wal_path);
+		c->wal_path = g_strdup(store_wal_path(store));
 		g_free(c->database);
 		c->database = g_strdup(site->cfg->database);
 		g_mutex_unlock(&c->lock);
+		store_close(c->store);
+		c->store = store;
 	}
 	store_set_busy_timeout(c->store, site->cfg->busy_timeout_ms);
 	md_site_unref(c->site);
@@ -487,6 +478,11 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 
 	if (store == NULL)
 		return NULL;
+	if ((*status_r = writer_store_prepare(store)) != MD_OK) {
+		log_error("%s", store_error(store));
+		store_close(store);
+		return NULL;
+	}
 	c = g_new0(MdCommitter, 1);
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->work);
@@ -495,19 +491,7 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 	g_cond_init(&c->sync_idle);
 	g_queue_init(&c->queue);
 	c->unsynced = g_ptr_array_new();
-	if ((*status_r = writer_store_setup(c, store)) != MD_OK) {
-		log_error("%s", store_error(store));
-		store_close(store);
-		g_ptr_array_unref(c->unsynced);
-		g_free(c->wal_path);
-		g_cond_clear(&c->work);
-		g_cond_clear(&c->stop);
-		g_cond_clear(&c->sync_work);
-		g_cond_clear(&c->sync_idle);
-		g_mutex_clear(&c->lock);
-		g_free(c);
-		return NULL;
-	}
+	c->wal_path = g_strdup(store_wal_path(store));
 	c->site = md_site_ref(site);
 	c->store = store;
 	c->database = g_strdup(site->cfg->database);
