@@ -30,6 +30,7 @@ from mdsite import make_site  # noqa: E402
 
 DAEMONS = []
 MOUNTS = []
+TRACED = []  # lmtpd under strace: killing strace would only detach it
 
 
 def free_port():
@@ -159,6 +160,11 @@ def main():
     try:
         run(site, conf, db, sock, pidfile)
     finally:
+        for pid in TRACED:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for d in DAEMONS:
             if d.p.poll() is None:
                 d.p.kill()
@@ -602,6 +608,7 @@ def sync_order(site, conf):
         time.sleep(0.01)
     with open(pidfile) as f:
         pid = int(f.read())
+    TRACED.append(pid)
     c = Conn(d)
     c.send(b"LHLO c\r\n")
     c.reply()
@@ -618,6 +625,7 @@ def sync_order(site, conf):
     c.close()
     os.kill(pid, signal.SIGTERM)
     tap.eq("lmtpd under strace exits 0 after SIGTERM", d.stop(None), 0)
+    TRACED.remove(pid)
     tap.eq("20 messages one after another on one connection: 250 each",
            [bool(r and REPLY_250.match(r)) for r in replies], [True] * 20)
 
