@@ -13,6 +13,9 @@ PACKAGES="$PACKAGES dovecot-imapd dovecot-pop3d openssl"
 # tests/fuzz: clang with libFuzzer (libclang-rt-14-dev), and llvm for
 # llvm-symbolizer, which makes the sanitizers' stack traces readable
 PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm"
+# tests/e2e/lmtpd.py: strace shows lmtpd's fdatasync of the log comes
+# before each 250
+PACKAGES="$PACKAGES strace"
 
 missing=
 for p in $PACKAGES; do

@@ -5,8 +5,13 @@ parallel connections, per-recipient replies, 552 over the size limit,
 451 with nothing half-stored when the database is locked or its file
 system full, SIGTERM with messages in flight (every 250 is in the
 database, exactly once), SIGHUP reload, the pid file, systemd's
-NOTIFY_SOCKET, the in-process sender and the tick timer."""
+NOTIFY_SOCKET, the in-process sender and the tick timer; under strace, no
+250 before an fdatasync of the log that follows the COMMIT's writes; and
+SIGKILL with messages in flight: every 250 stored, with its ticket, and a
+redelivery after the restart recognised as a duplicate."""
 import os
+import re
+import shutil
 import signal
 import smtplib
 import socket
@@ -25,6 +30,7 @@ from mdsite import make_site  # noqa: E402
 
 DAEMONS = []
 MOUNTS = []
+TRACED = []  # lmtpd under strace: killing strace would only detach it
 
 
 def free_port():
@@ -43,12 +49,12 @@ def message(tag, size=600, extra=""):
 
 
 class Daemon:
-    def __init__(self, conf, listen, env=None, args=()):
+    def __init__(self, conf, listen, env=None, args=(), wrap=()):
         self.conf = conf
         self.listen = listen
         self.log = open(conf + ".log", "ab")
-        self.p = subprocess.Popen([BIN, "-v", "-c", conf, "lmtpd", "--listen", listen, *args],
-                                  stdout=self.log, stderr=self.log,
+        self.p = subprocess.Popen([*wrap, BIN, "-v", "-c", conf, "lmtpd", "--listen", listen,
+                                   *args], stdout=self.log, stderr=self.log,
                                   env=dict(os.environ, **(env or {})))
         DAEMONS.append(self)
         deadline = time.time() + 20
@@ -79,7 +85,8 @@ class Daemon:
         return smtplib.LMTP(host, int(port))
 
     def stop(self, sig=signal.SIGTERM):
-        if self.p.poll() is None:
+        """Signals the daemon (unless sig is None) and waits for its exit."""
+        if sig is not None and self.p.poll() is None:
             self.p.send_signal(sig)
         try:
             return self.p.wait(60)
@@ -153,6 +160,11 @@ def main():
     try:
         run(site, conf, db, sock, pidfile)
     finally:
+        for pid in TRACED:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for d in DAEMONS:
             if d.p.poll() is None:
                 d.p.kill()
@@ -454,6 +466,7 @@ def run(site, conf, db, sock, pidfile):
         sink.kill()
         sink.wait()
     disk_full(site, conf)
+    durability(site, conf)
 
 
 def disk_full(site, conf):
@@ -507,6 +520,264 @@ def disk_full(site, conf):
     tap.eq("lmtpd exits 0", d.stop(), 0)
     subprocess.run(["umount", mnt])
     MOUNTS.remove(mnt)
+
+
+def durability(site, conf):
+    """The group commit's promise: no 250 before the COMMIT holding the
+    message is on disk.  A fresh database, lmtpd without its sender."""
+    conf3 = os.path.join(site, "dur.conf")
+    with open(conf) as f:
+        text = f.read()
+    text = re.sub(r"(?m)^database = .*$", "database = " + os.path.join(site, "dur.db"), text)
+    text = text.replace("send = yes\n", "send = no\n").replace("tick_interval = 1s\n", "")
+    with open(conf3, "w") as f:
+        f.write(text)
+    subprocess.run([BIN, "-c", conf3, "init"], check=True, stdout=subprocess.DEVNULL)
+    db = os.path.join(site, "dur.db")
+    sync_order(site, conf3)
+    kill9(site, conf3, db)
+
+
+REPLY_250 = re.compile(r"250 2\.0\.0 <[^>]*> Ok ticket=(\d+)$")
+
+
+def send_one(conn, tag, sender="d@example.org"):
+    """One message on an open session; its final reply, None if the session
+    refused the envelope."""
+    conn.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<support@example.com>\r\nDATA\r\n".encode())
+    if [conn.reply()[0][:3] for _ in range(3)] != ["250", "250", "354"]:
+        return None
+    conn.send(message(tag) + b".\r\n")
+    return conn.reply()[0]
+
+
+STRACE_LINE = re.compile(r"^(\d+)\s+\S+\s+(.*)$")
+STRACE_CALL = re.compile(r"^(\w+)\((\d+)<([^>]*)>")
+
+
+def strace_events(path):
+    """The trace as a list of syscalls in the order strace saw them, each a
+    dict: tid, name, path (of its first argument), text, entry and exit (the
+    positions of its start and end in that order; a call another thread's
+    call interrupted in strace's output has them apart), result."""
+    calls, pending, pos = [], {}, 0
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = STRACE_LINE.match(line.rstrip("\n"))
+            if not m:
+                continue
+            tid, rest = int(m.group(1)), m.group(2)
+            pos += 1
+            if rest.startswith("<... "):
+                call = pending.pop(tid, None)
+                if call is not None:
+                    call["exit"] = pos
+                    call["text"] += rest
+                    call["result"] = rest.rsplit("= ", 1)[-1] if "= " in rest else "?"
+                continue
+            c = STRACE_CALL.match(rest)
+            call = {"tid": tid, "name": rest.split("(", 1)[0], "path": c.group(3) if c else "",
+                    "text": rest, "entry": pos, "exit": None, "result": None}
+            if rest.endswith("<unfinished ...>"):
+                pending[tid] = call
+            else:
+                call["exit"] = pos
+                call["result"] = rest.rsplit("= ", 1)[-1] if "= " in rest else "?"
+            calls.append(call)
+    return calls
+
+
+def sync_order(site, conf):
+    """One connection, one message after the other: every final 250 must
+    come after an fdatasync of the log that began after the last write to
+    the log, the COMMIT's, and ended before the reply was written."""
+    trace = os.path.join(site, "strace.out")
+    pidfile = os.path.join(site, "sync.pid")
+    strace = shutil.which("strace")
+    if not strace:
+        tap.result(False, "strace is installed (scripts/install-deps.sh)")
+        return
+    # GIO writes replies with send() (sendto); write and sendmsg are traced
+    # too in case another GLib does it otherwise
+    d = Daemon(conf, "unix:" + os.path.join(site, "sync.sock"), args=("--pid-file", pidfile),
+               wrap=[strace, "-f", "-tt", "-y", "-s", "200", "-o", trace,
+                     "-e", "trace=pwrite64,fdatasync,fsync,write,sendto,sendmsg"])
+    # the socket takes connections a moment before the pid file is written
+    deadline = time.time() + 10
+    while not os.path.exists(pidfile) and time.time() < deadline:
+        time.sleep(0.01)
+    with open(pidfile) as f:
+        pid = int(f.read())
+    TRACED.append(pid)
+    c = Conn(d)
+    c.send(b"LHLO c\r\n")
+    c.reply()
+    replies = [send_one(c, f"sync-{i}") for i in range(20)]
+    names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                names[int(tid)] = f.read().strip()
+        except OSError:
+            pass
+    c.send(b"QUIT\r\n")
+    c.reply()
+    c.close()
+    os.kill(pid, signal.SIGTERM)
+    tap.eq("lmtpd under strace exits 0 after SIGTERM", d.stop(None), 0)
+    TRACED.remove(pid)
+    tap.eq("20 messages one after another on one connection: 250 each",
+           [bool(r and REPLY_250.match(r)) for r in replies], [True] * 20)
+
+    calls = strace_events(trace)
+    wal = [x for x in calls if x["path"].endswith(".db-wal")]
+    writes = [x for x in wal if x["name"] == "pwrite64" and x["exit"] is not None]
+    syncs = [x for x in wal if x["name"] == "fdatasync" and x["result"] == "0"]
+    answers = [x for x in calls if x["name"] in ("write", "sendto", "sendmsg")
+               and "250 2.0.0 <" in x["text"] and "Ok ticket=" in x["text"]]
+    late = []
+    for a in answers:
+        done = [w for w in writes if w["exit"] < a["entry"]]
+        if not done:
+            late.append(("no write to the log before", a["text"][:80]))
+            continue
+        last = max(done, key=lambda w: w["exit"])
+        if not any(y["path"] == last["path"] and y["entry"] > last["exit"] and
+                   y["exit"] < a["entry"] for y in syncs):
+            late.append(("no fdatasync between the COMMIT and", a["text"][:80]))
+    tap.result(len(answers) == 20 and len(syncs) >= 20,
+               f"strace saw the 20 replies ({len(answers)}) and at least 20 fdatasyncs of "
+               f"the log ({len(syncs)}), written by {sorted(set(x['name'] for x in answers))}")
+    tap.result(not late, "every 250 written after an fdatasync of the log that followed its "
+               f"COMMIT's writes ({len(late)} not, {late[:2]})")
+    # SQLite syncs the log's header (and, for a new file, its directory)
+    # when it starts the log anew after a checkpoint: once a log, not once
+    # a COMMIT
+    end = answers[-1]["entry"] if answers else 0
+    writers = {names.get(w["tid"], w["tid"]) for w in writes if w["entry"] < end}
+    per_commit = []
+    header_syncs = 0
+    for x in calls:
+        if (x["name"] not in ("fdatasync", "fsync") or x["entry"] >= end
+                or names.get(x["tid"]) != "commit"):
+            continue
+        before = [w for w in writes if w["tid"] == x["tid"] and w["exit"] < x["entry"]]
+        if before and before[-1]["text"].endswith(", 32, 0) = 32"):
+            header_syncs += 1
+        else:
+            per_commit.append((x["name"], x["path"]))
+    tap.result(writers == {"commit"} and not per_commit,
+               f"the COMMITs (thread {writers}) write the log but sync nothing "
+               f"({len(per_commit)} syncs after a COMMIT's frames {per_commit[:2]}, "
+               f"{header_syncs} after a new log's header)")
+
+
+def kill9(site, conf, db):
+    """SIGKILL while 8 connections stream messages: every 250 is in the
+    database with the ticket it named, and a redelivery after the restart
+    is stored once."""
+    sock = os.path.join(site, "kill.sock")
+    d = Daemon(conf, "unix:" + sock)
+    lock = threading.Lock()
+    acked = {}     # Message-ID -> ticket of its 250
+    waiting = {}   # connection -> tag sent, final reply not yet read
+    inflight = []  # tags sent whose reply never came
+    broken = []    # connections the kill cut
+    other = []     # replies that were neither 250 nor a cut
+
+    def streamer(k):
+        try:
+            conn = Conn(d)
+            conn.send(b"LHLO c\r\n")
+            conn.reply()
+        except (OSError, EOFError):
+            return
+        i = 0
+        while True:
+            tag = f"kill-{k}-{i}"
+            try:
+                conn.send(b"MAIL FROM:<k@example.org>\r\nRCPT TO:<support@example.com>\r\n"
+                          b"DATA\r\n")
+                r = [conn.reply()[0][:3] for _ in range(3)]
+                if r != ["250", "250", "354"]:
+                    with lock:
+                        other.append(r)
+                    return
+                with lock:
+                    waiting[k] = tag
+                conn.send(message(tag) + b".\r\n")
+                rep = conn.reply()[0]
+            except (OSError, EOFError):
+                with lock:
+                    broken.append(k)
+                    if waiting.get(k):
+                        inflight.append(waiting[k])
+                return
+            m = REPLY_250.match(rep)
+            with lock:
+                waiting[k] = None
+                if m:
+                    acked[tag + "@example.org"] = int(m.group(1))
+                else:
+                    other.append(rep)
+                    return
+            i += 1
+
+    threads = [threading.Thread(target=streamer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    # kill when some connections wait for their final reply
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        with lock:
+            if sum(1 for v in waiting.values() if v) >= 3:
+                break
+        time.sleep(0.0002)
+    alive = sum(t.is_alive() for t in threads)
+    n_before = len(acked)
+    d.p.kill()
+    d.p.wait()
+    for t in threads:
+        t.join(30)
+    tap.result(alive == 8 and sorted(broken) == list(range(8)) and not other,
+               f"SIGKILL while 8 connections streamed ({alive} alive, {len(broken)} cut, "
+               f"other replies {other[:3]})")
+    tap.result(n_before >= 20 and len(inflight) > 0,
+               f"messages answered 250 before the kill ({len(acked)}), some in flight "
+               f"({inflight})")
+    rows = {}
+    for mid, ticket in db_query(db, "SELECT message_id, ticket_id FROM messages "
+                                    "WHERE direction = 'in' AND message_id LIKE 'kill-%'"):
+        rows.setdefault(mid, []).append(ticket)
+    tap.eq("every message answered 250 is stored once, on the ticket the reply named",
+           [(m, t, rows.get(m)) for m, t in sorted(acked.items()) if rows.get(m) != [t]], [])
+    tap.eq("integrity_check after SIGKILL", db_query(db, "PRAGMA integrity_check"), [("ok",)])
+
+    # the MTA retries after the lost connection, with the same envelope (the
+    # Return-Path is part of what is stored): one message answered 250, one
+    # that never got its reply.  The last one answered is the likeliest to
+    # be only in the log still.
+    d2 = Daemon(conf, "unix:" + sock)
+    log_start = len(d2.logtext())
+    c = Conn(d2)
+    c.send(b"LHLO c\r\n")
+    c.reply()
+    again = max(acked, key=acked.get)[:-len("@example.org")]
+    rep = send_one(c, again, "k@example.org")
+    m = rep and REPLY_250.match(rep)
+    tap.eq("restarted lmtpd: a redelivered message answered 250 with its ticket",
+           int(m.group(1)) if m else rep, acked[again + "@example.org"])
+    tap.eq("... stored once", count_mid(db, again + "@example.org"), 1)
+    tap.result(re.search(rf"msgid=<{again}@example.org> .*action=duplicate",
+                         d2.logtext()[log_start:]) is not None, "... recognised as a duplicate")
+    lost = inflight[0] if inflight else "kill-none"
+    rep = send_one(c, lost, "k@example.org")
+    tap.result(bool(rep and REPLY_250.match(rep)) and count_mid(db, lost + "@example.org") == 1,
+               f"a message in flight at the kill, sent again: 250, stored once ({rep})")
+    c.send(b"QUIT\r\n")
+    c.close()
+    tap.eq("restarted lmtpd exits 0", d2.stop(), 0)
 
 
 if __name__ == "__main__":
