@@ -33,18 +33,31 @@ finish(MdStatus st, const char *reason)
 
 /*
  * Reads stdin into one buffer: the only copy of the message maildesk
- * keeps (parse and store work on it in place).
+ * keeps (parse and store work on it in place).  read() fills the buffer
+ * itself, with no chunk in between to copy from.
  */
 static MdStatus
 read_message(gint64 limit, GByteArray **raw_r, gboolean *too_big_r)
 {
-	GByteArray *buf = g_byte_array_sized_new(64 * 1024);
-	guint8 chunk[64 * 1024];
+	enum { CHUNK = 64 * 1024 };
+	GByteArray *buf = g_byte_array_sized_new(CHUNK);
 
 	*too_big_r = FALSE;
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+		guint len = buf->len;
+		ssize_t n;
 
+		/* one byte over the limit is enough to know it is too big */
+		if ((gint64)len > limit) {
+			*too_big_r = TRUE;
+			g_byte_array_unref(buf);
+			return MD_OK;
+		}
+		/* room for a chunk; the array grows by doubling, so this costs
+		 * a realloc only when it passes a power of two */
+		g_byte_array_set_size(buf, len + CHUNK);
+		n = read(STDIN_FILENO, buf->data + len, CHUNK);
+		g_byte_array_set_size(buf, len + (n > 0 ? (guint)n : 0));
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -54,12 +67,6 @@ read_message(gint64 limit, GByteArray **raw_r, gboolean *too_big_r)
 			g_byte_array_unref(buf);
 			return MD_TEMPFAIL;
 		}
-		if ((gint64)buf->len + n > limit) {
-			*too_big_r = TRUE;
-			g_byte_array_unref(buf);
-			return MD_OK;
-		}
-		g_byte_array_append(buf, chunk, (guint)n);
 	}
 	*raw_r = buf;
 	return MD_OK;

@@ -579,13 +579,16 @@ part_text(ParseCtx *ctx, GMimeObject *obj)
 			converted = TRUE;
 		}
 	}
+	/* read straight into the array: no 64 KiB chunk on the stack to copy */
 	for (;;) {
-		char buf[64 * 1024];
-		gssize n = g_mime_stream_read(filtered, buf, sizeof buf);
+		guint len = bytes->len;
+		gssize n;
 
+		g_byte_array_set_size(bytes, len + 64 * 1024);
+		n = g_mime_stream_read(filtered, (char *)bytes->data + len, 64 * 1024);
+		g_byte_array_set_size(bytes, len + (n > 0 ? (guint)n : 0));
 		if (n <= 0)
 			break;
-		g_byte_array_append(bytes, (const guint8 *)buf, (guint)n);
 		if (bytes->len >= MAX_PART_TEXT) {
 			g_byte_array_set_size(bytes, MAX_PART_TEXT);
 			cut = TRUE;
