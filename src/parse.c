@@ -597,18 +597,28 @@ part_text(ParseCtx *ctx, GMimeObject *obj)
 	}
 	g_object_unref(filtered);
 
-	if (bytes->len == 0)
+	if (bytes->len == 0) {
 		text = g_strdup("");
-	else if (converted || (charset != NULL && charset_is_utf8(charset)))
+	} else if (g_utf8_validate((const char *)bytes->data, bytes->len, NULL)) {
+		/* the common case, and what both branches below would copy
+		 * unchanged (valid with a length means no NUL either): the
+		 * bytes become the text, without a second 2 MiB */
+		g_byte_array_append(bytes, (const guint8 *)"", 1);
+		text = (char *)g_byte_array_free(g_steal_pointer(&bytes), FALSE);
+	} else if (converted || (charset != NULL && charset_is_utf8(charset))) {
 		text = g_utf8_make_valid((const char *)bytes->data, bytes->len); /* NUL too */
-	else
+	} else {
 		text = text_undeclared(ctx, bytes->data, bytes->len);
+	}
+	g_clear_pointer(&bytes, g_byte_array_unref);
 	normalize_newlines(text);
 	if (cut) {
-		char *marked = g_strconcat(text, "\n[...]", NULL);
+		static const char marker[] = "\n[...]";
+		gsize n = strlen(text);
 
-		g_free(text);
-		text = marked;
+		/* grown in place (a big block is remapped, not copied) */
+		text = g_realloc(text, n + sizeof marker);
+		memcpy(text + n, marker, sizeof marker);
 	}
 	return text;
 }
