@@ -20,16 +20,81 @@
  *  - trailing blanks on a line go, 3+ newlines become 2, the whole is
  *    trimmed.
  *
- * Pure: no I/O, no globals, never logs.  The output is always valid UTF-8.
+ * Pure: no I/O, never logs; the one global is the libxml2 loaded below.
+ * The output is always valid UTF-8.
+ *
+ * libxml2 is loaded with dlopen() on the first HTML body, not linked:
+ * with ICU and libstdc++ behind it, it is 1.8 MB of resident pages in
+ * every process that maps it, and a delivery starts a process per
+ * message while most mail has a text part and never needs it.
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
 #include "html2text.h"
+
+/* the four calls we make, resolved once; xmlFree is a variable in libxml2 */
+typedef struct {
+	htmlDocPtr (*read_memory)(const char *buffer, int size, const char *url,
+	                          const char *encoding, int options);
+	xmlChar *(*get_prop)(const xmlNode *node, const xmlChar *name);
+	void (*free_doc)(xmlDocPtr doc);
+	xmlFreeFunc *free_fn;
+} LibXml;
+
+static LibXml libxml;
+static char *libxml_error;
+
+/* dlopen and dlsym, once per process; on failure libxml_error says why */
+static void
+libxml_load_once(void)
+{
+	static gsize done = 0;
+
+	if (g_once_init_enter(&done)) {
+		/* lazy, as a linked library binds: binding all of ICU's and
+		 * libstdc++'s calls at once costs 0.2 MB more */
+		void *h = dlopen(MD_LIBXML_SONAME, RTLD_LAZY | RTLD_LOCAL);
+		void (*init_parser)(void) = NULL;
+
+		if (h == NULL) {
+			libxml_error = g_strdup(dlerror());
+		} else {
+			*(void **)&libxml.read_memory = dlsym(h, "htmlReadMemory");
+			*(void **)&libxml.get_prop = dlsym(h, "xmlGetProp");
+			*(void **)&libxml.free_doc = dlsym(h, "xmlFreeDoc");
+			libxml.free_fn = dlsym(h, "xmlFree");
+			*(void **)&init_parser = dlsym(h, "xmlInitParser");
+			if (libxml.read_memory == NULL || libxml.get_prop == NULL || libxml.free_doc == NULL ||
+			    libxml.free_fn == NULL || init_parser == NULL) {
+				libxml_error = g_strdup_printf("%s: a symbol is missing", MD_LIBXML_SONAME);
+				memset(&libxml, 0, sizeof libxml);
+			} else {
+				/* its first call is not thread-safe: make it here,
+				 * under the once, before any thread parses */
+				init_parser();
+			}
+		}
+		g_once_init_leave(&done, 1);
+	}
+}
+
+gboolean
+html2text_load(char **error_r)
+{
+	libxml_load_once();
+	if (libxml_error != NULL) {
+		*error_r = g_strdup(libxml_error);
+		return FALSE;
+	}
+	*error_r = NULL;
+	return TRUE;
+}
 
 typedef enum {
 	EL_INLINE = 0,
@@ -298,11 +363,11 @@ link_begin(Converter *c, const xmlNode *node)
 
 	if (c->link != NULL)
 		return;
-	href = xmlGetProp(node, (const xmlChar *)"href");
+	href = libxml.get_prop(node, (const xmlChar *)"href");
 	if (href == NULL)
 		return;
 	c->link_href = g_strstrip(g_strdup((const char *)href));
-	xmlFree(href);
+	(*libxml.free_fn)(href);
 	if (!link_is_shown(c->link_href)) {
 		g_clear_pointer(&c->link_href, g_free);
 		return;
@@ -535,7 +600,13 @@ html_to_text(const char *html, gsize len)
 			len = (gsize)G_MAXINT / 2;
 	}
 
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+	libxml_load_once();
+	/* a broken installation, not a property of the message: die as a
+	 * missing library would have at start (Postfix defers a delivery
+	 * killed by a signal) */
+	if (libxml_error != NULL)
+		g_error("cannot load libxml2: %s", libxml_error);
+	doc = libxml.read_memory(html, (int)len, NULL, "UTF-8",
 			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 				     HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC);
 	if (doc == NULL)
@@ -546,7 +617,7 @@ html_to_text(const char *html, gsize len)
 		walk(&c, top);
 	if (c.link != NULL)
 		link_end(&c);
-	xmlFreeDoc(doc);
+	libxml.free_doc(doc);
 
 	text = tidy(c.out);
 	g_string_free(c.out, TRUE);

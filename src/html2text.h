@@ -16,4 +16,12 @@
  */
 char *html_to_text(const char *html, gsize len);
 
+/*
+ * Loads libxml2, which html_to_text() does itself on first use (it is
+ * not linked: see html2text.c).  For a process that would rather fail at
+ * start than on its first HTML-only message.  Thread-safe; FALSE with
+ * *error_r set (caller frees with g_free()) when it cannot be loaded.
+ */
+gboolean html2text_load(char **error_r);
+
 #endif

@@ -579,13 +579,16 @@ part_text(ParseCtx *ctx, GMimeObject *obj)
 			converted = TRUE;
 		}
 	}
+	/* read straight into the array: no 64 KiB chunk on the stack to copy */
 	for (;;) {
-		char buf[64 * 1024];
-		gssize n = g_mime_stream_read(filtered, buf, sizeof buf);
+		guint len = bytes->len;
+		gssize n;
 
+		g_byte_array_set_size(bytes, len + 64 * 1024);
+		n = g_mime_stream_read(filtered, (char *)bytes->data + len, 64 * 1024);
+		g_byte_array_set_size(bytes, len + (n > 0 ? (guint)n : 0));
 		if (n <= 0)
 			break;
-		g_byte_array_append(bytes, (const guint8 *)buf, (guint)n);
 		if (bytes->len >= MAX_PART_TEXT) {
 			g_byte_array_set_size(bytes, MAX_PART_TEXT);
 			cut = TRUE;
@@ -594,18 +597,28 @@ part_text(ParseCtx *ctx, GMimeObject *obj)
 	}
 	g_object_unref(filtered);
 
-	if (bytes->len == 0)
+	if (bytes->len == 0) {
 		text = g_strdup("");
-	else if (converted || (charset != NULL && charset_is_utf8(charset)))
+	} else if (g_utf8_validate((const char *)bytes->data, bytes->len, NULL)) {
+		/* the common case, and what both branches below would copy
+		 * unchanged (valid with a length means no NUL either): the
+		 * bytes become the text, without a second 2 MiB */
+		g_byte_array_append(bytes, (const guint8 *)"", 1);
+		text = (char *)g_byte_array_free(g_steal_pointer(&bytes), FALSE);
+	} else if (converted || (charset != NULL && charset_is_utf8(charset))) {
 		text = g_utf8_make_valid((const char *)bytes->data, bytes->len); /* NUL too */
-	else
+	} else {
 		text = text_undeclared(ctx, bytes->data, bytes->len);
+	}
+	g_clear_pointer(&bytes, g_byte_array_unref);
 	normalize_newlines(text);
 	if (cut) {
-		char *marked = g_strconcat(text, "\n[...]", NULL);
+		static const char marker[] = "\n[...]";
+		gsize n = strlen(text);
 
-		g_free(text);
-		text = marked;
+		/* grown in place (a big block is remapped, not copied) */
+		text = g_realloc(text, n + sizeof marker);
+		memcpy(text + n, marker, sizeof marker);
 	}
 	return text;
 }

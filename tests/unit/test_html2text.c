@@ -25,6 +25,33 @@ assert_text(const char *html, const char *expected)
 	g_assert_cmpstr(text, ==, expected);
 }
 
+/* libxml2 is loaded on demand (dlopen), and loads from threads at once */
+static gpointer
+load_in_thread(gpointer data)
+{
+	g_autofree char *error = NULL;
+	g_autofree char *text = NULL;
+
+	if (!html2text_load(&error))
+		return g_strdup(error);
+	text = html_to_text("<p>a</p><p>b</p>", 16);
+	return g_strcmp0(text, "a\n\nb") == 0 ? NULL : g_strdup(text);
+}
+
+static void
+test_load(void)
+{
+	GThread *threads[4];
+
+	for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+		threads[i] = g_thread_new("load", load_in_thread, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(threads); i++) {
+		g_autofree char *failure = g_thread_join(threads[i]);
+
+		g_assert_null(failure);
+	}
+}
+
 static void
 test_empty(void)
 {
@@ -320,6 +347,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	parse_init();
 
+	g_test_add_func("/html2text/load", test_load);
 	g_test_add_func("/html2text/empty", test_empty);
 	g_test_add_func("/html2text/whitespace", test_whitespace);
 	g_test_add_func("/html2text/blocks", test_blocks);
