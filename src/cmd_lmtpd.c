@@ -479,7 +479,10 @@ cmd_lmtpd(const MdGlobal *g, int argc, char **argv)
 	g_mutex_init(&d.lock);
 	g_cond_init(&d.sender_cond);
 	signal(SIGPIPE, SIG_IGN);
-	smtp_global_init();
+	/* libcurl's global set-up before the threads start; a daemon that
+	 * does not send never touches its TLS stack (1.5 MB resident) */
+	if (cfg->lmtpd_send)
+		smtp_global_init();
 
 	if ((d.committer = committer_start(d.site, kick_sender, &d, &st)) == NULL) {
 		fprintf(stderr, "maildesk: lmtpd: database unavailable; see the log\n");
