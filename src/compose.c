@@ -265,13 +265,6 @@ seven_bit_clean(const GByteArray *a)
 	return TRUE;
 }
 
-gboolean
-compose_headers_valid(const MdComposeHeaders *h)
-{
-	return h != NULL && addr_valid(h->from_addr) && addr_valid(h->to_addr) &&
-	       (h->reply_to == NULL || addr_valid(h->reply_to)) && msgid_valid(h->message_id);
-}
-
 GByteArray *
 compose_message(const MdRendered *r, const MdComposeHeaders *h)
 {
@@ -285,7 +278,8 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 	g_autofree char *refs = NULL;
 	g_autofree char *subject = NULL;
 
-	if (r == NULL || !compose_headers_valid(h))
+	if (r == NULL || h == NULL || !addr_valid(h->from_addr) || !addr_valid(h->to_addr) ||
+	    (h->reply_to != NULL && !addr_valid(h->reply_to)) || !msgid_valid(h->message_id))
 		return NULL;
 
 	msg = g_mime_message_new(FALSE);

@@ -56,10 +56,4 @@ typedef struct {
  */
 GByteArray *compose_message(const MdRendered *r, const MdComposeHeaders *h);
 
-/*
- * FALSE when compose_message() would refuse h (the addresses and the
- * Message-ID above), whatever the template renders to.
- */
-gboolean compose_headers_valid(const MdComposeHeaders *h);
-
 #endif

@@ -16,8 +16,6 @@
 #include "commands.h"
 #include "groupcommit.h"
 #include "log.h"
-#include "outmail.h"
-#include "renderq.h"
 
 /* A bound on one transaction's size: its lock is held while it runs. */
 #define MAX_BATCH 256
@@ -47,7 +45,6 @@ struct MdCommitter {
 	/* the writer thread's own */
 	GThread *thread;
 	GThread *checkpointer;
-	MdRenderQueue *renderq; /* the batch's mail, made by other threads */
 	MdSite *site;
 	MdStore *store;
 	MdCommittedFunc committed;
@@ -104,33 +101,13 @@ fail_batch(MdCommitJob **jobs, guint n, MdStatus st, const char *why)
 }
 
 /*
- * Writes the bytes of the batch's mail, made meanwhile by the render
- * threads, into their rows.  MD_CONFIG: a template failed (the batch is
- * taken again without render threads, so that its message fails alone).
- */
-static MdStatus
-store_rendered(MdCommitter *c, char **error_r)
-{
-	GPtrArray *made = renderq_finish(c->renderq);
-	MdStatus st = MD_OK;
-
-	for (guint i = 0; i < made->len && st == MD_OK; i++)
-		st = outmail_render_store(c->store, made->pdata[i], error_r);
-	renderq_reset(c->renderq);
-	return st;
-}
-
-/*
  * One transaction for the whole batch; every job gets its status.  TRUE
  * when the COMMIT happened (the jobs still MD_OK wait for the sync).
- * render: outgoing mail is made by the render threads.
  */
 static gboolean
-commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n, gboolean render)
+commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n)
 {
-	MdIntake in = { .cfg = c->site->cfg, .store = c->store, .secret = c->site->secret,
-		        .render_later = render ? c->renderq : NULL };
-	g_autofree char *why = NULL;
+	MdIntake in = { .cfg = c->site->cfg, .store = c->store, .secret = c->site->secret };
 	MdStatus st;
 	guint committed_ok = 0;
 
@@ -157,37 +134,18 @@ commit_batch(MdCommitter *c, MdCommitJob **jobs, guint n, gboolean render)
 			if (job->status != MD_OK)
 				store_rollback_savepoint(c->store);
 		}
-		/* the message's mail may be made now, or not at all */
-		if (job->status == MD_OK)
-			renderq_release(c->renderq);
-		else
-			renderq_drop_held(c->renderq);
 		/* disk full, I/O errors: SQLite may have rolled everything back */
 		if (!store_in_transaction(c->store)) {
-			renderq_reset(c->renderq);
 			fail_batch(jobs, n, MD_TEMPFAIL, "transaction rolled back by the database");
 			return FALSE;
 		}
 	}
-	if (render && (st = store_rendered(c, &why)) != MD_OK) {
-		gboolean again = st == MD_CONFIG && store_in_transaction(c->store);
-
-		store_rollback(c->store);
-		if (again) {
-			log_warning("group commit: %s; the batch again, mail made in line", why);
-			for (guint i = 0; i < n; i++)
-				md_intake_result_clear(&jobs[i]->result);
-			return commit_batch(c, jobs, n, FALSE);
-		}
-		fail_batch(jobs, n, MD_TEMPFAIL, why);
-		return FALSE;
-	}
 	t1 = g_get_monotonic_time();
 	if ((st = store_commit(c->store)) != MD_OK) {
-		g_autofree char *error = g_strdup(store_error(c->store));
+		g_autofree char *why = g_strdup(store_error(c->store));
 
 		store_rollback(c->store);
-		fail_batch(jobs, n, st, error);
+		fail_batch(jobs, n, st, why);
 		return FALSE;
 	}
 	for (guint i = 0; i < n; i++)
@@ -417,7 +375,7 @@ writer_main(gpointer data)
 
 		if (site != NULL)
 			switch_site(c, site);
-		batch_finish(c, batch, n, commit_batch(c, batch, n, TRUE));
+		batch_finish(c, batch, n, commit_batch(c, batch, n));
 	}
 	return NULL;
 }
@@ -497,9 +455,6 @@ committer_start(MdSite *site, MdCommittedFunc committed, gpointer data, MdStatus
 	c->database = g_strdup(site->cfg->database);
 	c->committed = committed;
 	c->committed_data = data;
-	/* the writer makes mail too, at the end of each batch */
-	c->renderq = renderq_new(MAX(g_get_num_processors(), 2) - 1, outmail_render,
-	                         outmail_render_free);
 	c->syncer = g_thread_new("sync", syncer_main, c);
 	c->thread = g_thread_new("commit", writer_main, c);
 	c->checkpointer = g_thread_new("checkpoint", checkpointer_main, c);
@@ -553,7 +508,6 @@ committer_stop(MdCommitter *c)
 	g_mutex_unlock(&c->lock);
 	g_thread_join(c->syncer);
 	g_thread_join(c->checkpointer);
-	renderq_free(c->renderq);
 	g_free(c->database);
 	g_free(c->wal_path);
 	g_ptr_array_unref(c->unsynced);

@@ -41,8 +41,6 @@ typedef struct {
 	 * breaches of ours.  0: nothing is closed or settled. */
 	gint64 import_started;
 	const MdQueue *import_queue; /* import --queue: new tickets go there, or NULL */
-	/* lmtpd's writer: outgoing mail is made on other threads (outmail.h) */
-	struct MdRenderQueue *render_later;
 } MdIntake;
 
 typedef struct {

@@ -14,7 +14,6 @@
 #include "datefmt.h"
 #include "i18n.h"
 #include "outmail.h"
-#include "renderq.h"
 #include "subject.h"
 #include "template.h"
 #include "token.h"
@@ -141,134 +140,6 @@ join_addrs(const char *first, const char *const *more)
 	return g_string_free(out, FALSE);
 }
 
-/*
- * Mail of lmtpd's batch whose rows are written with placeholders and
- * whose bytes are made on another thread (renderq.h), then written into
- * the same transaction by outmail_render_store().
- */
-struct MdOutRender {
-	/* what to make, all owned */
-	char *templates, *language, *fallback, *template;
-	JsonObject *ctx;
-	MdComposeHeaders h;
-	GPtrArray *keep;     /* the strings h points to */
-	char **references;   /* h.references */
-	char **cc;           /* h.cc */
-	gint64 message_row;  /* 0: none (mail about no ticket) */
-	gint64 outbox_row;
-	/* what was made */
-	MdRendered *r;
-	GByteArray *raw;
-	char *sha;
-	char *error;         /* the template's trouble */
-};
-
-static const char *
-keep_str(MdOutRender *p, const char *s)
-{
-	char *copy = g_strdup(s);
-
-	if (copy != NULL)
-		g_ptr_array_add(p->keep, copy);
-	return copy;
-}
-
-void
-outmail_render_free(gpointer data)
-{
-	MdOutRender *p = data;
-
-	g_free(p->templates);
-	g_free(p->language);
-	g_free(p->fallback);
-	g_free(p->template);
-	if (p->ctx != NULL)
-		json_object_unref(p->ctx);
-	g_ptr_array_unref(p->keep);
-	g_strfreev(p->references);
-	g_strfreev(p->cc);
-	if (p->r != NULL)
-		md_rendered_free(p->r);
-	if (p->raw != NULL)
-		g_byte_array_unref(p->raw);
-	g_free(p->sha);
-	g_free(p->error);
-	g_free(p);
-}
-
-void
-outmail_render(gpointer data, gpointer unused)
-{
-	MdOutRender *p = data;
-
-	(void)unused;
-	p->r = template_render_file(p->templates, p->language, p->fallback, p->template, p->ctx,
-	                            &p->error);
-	if (p->r == NULL)
-		return;
-	p->h.language = p->r->language;
-	p->raw = compose_message(p->r, &p->h);
-	if (p->raw != NULL)
-		p->sha = digest_sha256_hex(p->raw->data, p->raw->len);
-}
-
-MdStatus
-outmail_render_store(MdStore *store, MdOutRender *p, char **error_r)
-{
-	MdStatus st;
-
-	if (p->r == NULL) {
-		*error_r = g_strdup(p->error);
-		return MD_CONFIG;
-	}
-	if (p->raw == NULL) {
-		/* compose_headers_valid() let it through: cannot happen */
-		*error_r = g_strdup("a deferred mail could not be composed");
-		return MD_CONFIG;
-	}
-	if (p->message_row != 0 &&
-	    (st = store_message_fill(store, p->message_row, md_rendered_header(p->r, "Subject"),
-	                             p->r->text, p->sha, p->raw->data, p->raw->len)) != MD_OK)
-		goto fail;
-	if ((st = store_outbox_fill(store, p->outbox_row, p->raw->data, p->raw->len)) != MD_OK)
-		goto fail;
-	return MD_OK;
-fail:
-	*error_r = g_strdup(store_error(store));
-	return st;
-}
-
-/* The inputs of the rendering, copied: the writer goes on and frees its own. */
-static MdOutRender *
-render_later_new(const MdConfig *cfg, const MdOutMail *m, JsonObject *ctx,
-                 const MdComposeHeaders *h)
-{
-	MdOutRender *p = g_new0(MdOutRender, 1);
-
-	p->keep = g_ptr_array_new_with_free_func(g_free);
-	p->templates = g_strdup(cfg->templates);
-	p->language = g_strdup(m->language);
-	p->fallback = g_strdup(cfg->default_language);
-	p->template = g_strdup(m->template);
-	p->ctx = json_object_ref(ctx);
-	p->h = *h;
-	p->h.from_name = keep_str(p, h->from_name);
-	p->h.from_addr = keep_str(p, h->from_addr);
-	p->h.to_name = keep_str(p, h->to_name);
-	p->h.to_addr = keep_str(p, h->to_addr);
-	p->h.reply_to = keep_str(p, h->reply_to);
-	p->h.message_id = keep_str(p, h->message_id);
-	p->h.in_reply_to = keep_str(p, h->in_reply_to);
-	p->h.ticket_tag = keep_str(p, h->ticket_tag);
-	p->h.language = NULL; /* the template's, once rendered */
-	p->h.attachments = NULL;
-	p->references = g_strdupv((char **)h->references);
-	p->h.references = (const char *const *)p->references;
-	p->cc = g_strdupv((char **)h->cc);
-	p->h.cc = (const char *const *)p->cc;
-	return p;
-}
-
 MdStatus
 outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOutMail *m,
               gint64 now, char **withheld_r, char **error_r)
@@ -277,8 +148,6 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	MdStore *store = in->store;
 	const char *support_addr = m->queue->addresses->pdata[0];
 	gboolean agent_template = g_str_has_prefix(m->template, "agent-");
-	/* lmtpd: the bytes are made on another thread while the batch goes on */
-	gboolean later = in->render_later != NULL && m->attachments == NULL;
 	g_autoptr(MdRendered) r = NULL;
 	g_autoptr(GByteArray) raw = NULL;
 	g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func(g_free);
@@ -297,7 +166,7 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	MdComposeHeaders h = { 0 };
 	MdNewMessage out = { 0 };
 	gint64 ticket_id = t != NULL ? t->id : 0;
-	gint64 row = 0, outbox_row = 0;
+	gint64 row = 0;
 	MdStatus st;
 
 	if (agent_template != m->to_agents) {
@@ -305,12 +174,10 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		                           m->to_agents ? "agent" : "customer");
 		return MD_CONFIG;
 	}
-	if (!later) {
-		r = template_render_file(cfg->templates, m->language, cfg->default_language,
-		                         m->template, ctx, error_r);
-		if (r == NULL)
-			return MD_CONFIG;
-	}
+	r = template_render_file(cfg->templates, m->language, cfg->default_language, m->template,
+	                         ctx, error_r);
+	if (r == NULL)
+		return MD_CONFIG;
 
 	if (t != NULL) {
 		tag = subject_tag(cfg->subject_tag_prefix, t->id);
@@ -355,20 +222,14 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	h.date = now;
 	h.auto_replied = g_strcmp0(m->auto_submitted, "auto-replied") == 0;
 	h.auto_generated = g_strcmp0(m->auto_submitted, "auto-generated") == 0;
-	h.language = r != NULL ? r->language : NULL;
+	h.language = r->language;
 	h.ticket_tag = tag;
 	h.attachments = m->attachments;
-	if (later) {
-		/* the same refusal compose_message() would make, before any row */
-		if (compose_headers_valid(&h))
-			raw = g_byte_array_new();
-	} else {
+	raw = compose_message(r, &h);
+	if (raw == NULL && m->attachments != NULL) {
+		/* an attachment GMime could not make 7-bit: the text still goes */
+		h.attachments = NULL;
 		raw = compose_message(r, &h);
-		if (raw == NULL && m->attachments != NULL) {
-			/* an attachment GMime could not make 7-bit: the text still goes */
-			h.attachments = NULL;
-			raw = compose_message(r, &h);
-		}
 	}
 	if (raw == NULL) {
 		/* an address GMime cannot write (e.g. raw UTF-8 in the local
@@ -377,9 +238,7 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		return t != NULL ? store_ticket_flag(store, t->id) : MD_OK;
 	}
 
-	/* rows written later hold a unique stand-in for the hash till then */
-	sha = later ? g_strconcat("pending ", message_id, NULL)
-	            : digest_sha256_hex(raw->data, raw->len);
+	sha = digest_sha256_hex(raw->data, raw->len);
 	refs_joined = g_strjoinv(" ", (char **)refs->pdata);
 	rcpts = join_addrs(m->to_addr, m->cc);
 	if (m->cc != NULL && m->cc[0] != NULL)
@@ -396,8 +255,8 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		out.from_name = h.from_name;
 		out.to_addrs = m->to_addr;
 		out.cc_addrs = cc_joined;
-		out.subject = r != NULL ? md_rendered_header(r, "Subject") : NULL;
-		out.text = r != NULL ? r->text : "";
+		out.subject = md_rendered_header(r, "Subject");
+		out.text = r->text;
 		out.date = now;
 		out.received = now;
 		out.env_sender = bounce_addr;
@@ -409,11 +268,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		    (st = store_message_id_add(store, message_id, t->id, row, "out")) != MD_OK)
 			goto fail;
 	}
-	/* "": SQLite stores a NULL pointer as NULL, not as an empty blob */
 	if ((st = store_outbox_insert(store, ticket_id, row, m->outbox_kind,
-	                              bounce_addr != NULL ? bounce_addr : "", rcpts,
-	                              raw->len > 0 ? raw->data : (const guint8 *)"", raw->len, now,
-	                              &outbox_row)) != MD_OK)
+	                              bounce_addr != NULL ? bounce_addr : "", rcpts, raw->data,
+	                              raw->len, now, NULL)) != MD_OK)
 		goto fail;
 	if (m->count_autoreply && (st = store_autoreply_log(store, m->to_addr, now)) != MD_OK)
 		goto fail;
@@ -422,13 +279,6 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	if (t != NULL && (st = store_event_add(store, t->id, now, "maildesk", "mail-queued",
 	                                       m->outbox_kind, rcpts)) != MD_OK)
 		goto fail;
-	if (later) {
-		MdOutRender *p = render_later_new(cfg, m, ctx, &h);
-
-		p->message_row = row;
-		p->outbox_row = outbox_row;
-		renderq_add(in->render_later, p);
-	}
 	return MD_OK;
 fail:
 	*error_r = g_strdup(store_error(store));

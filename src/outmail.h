@@ -59,20 +59,6 @@ MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
                        const MdOutMail *m, gint64 now, char **withheld_r, char **error_r);
 
 /*
- * With in->render_later set (lmtpd's writer), outmail_queue() writes the
- * mail's rows with stand-ins and adds an MdOutRender to the queue: the
- * template and the bytes are made by outmail_render() on any thread, and
- * outmail_render_store() writes them into the rows before the COMMIT.
- * A broken template is then found only there (MD_CONFIG): the caller
- * rolls back and takes the batch again without render_later, so every
- * message ends as it would have.
- */
-typedef struct MdOutRender MdOutRender;
-void outmail_render(gpointer render, gpointer unused); /* a GFunc */
-void outmail_render_free(gpointer render);
-MdStatus outmail_render_store(MdStore *store, MdOutRender *render, char **error_r);
-
-/*
  * The token purpose of the Reply-To of agent mail (support+N-agent-MAC@):
  * with the note address, the only addresses through which mail counts as
  * an agent's.  Customers' mail carries the plain reply address.

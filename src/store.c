@@ -1143,42 +1143,6 @@ store_outbox_insert(MdStore *s, gint64 ticket, gint64 message_row, const char *k
 	return r;
 }
 
-MdStatus
-store_message_fill(MdStore *s, gint64 row, const char *subject, const char *text,
-                   const char *sha256, const guint8 *raw, gsize raw_len)
-{
-	sqlite3_stmt *st = stmt(s, "UPDATE messages SET subject = ?, body_text = ?, sha256 = ?, "
-	                           "size = ?, raw = ? WHERE id = ?");
-	MdStatus r;
-
-	if (st == NULL)
-		return MD_TEMPFAIL;
-	bind_text(st, 1, subject);
-	bind_text(st, 2, text);
-	bind_text(st, 3, sha256);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)raw_len);
-	sqlite3_bind_blob64(st, 5, raw, raw_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, row);
-	r = run(s, st, "message fill");
-	sqlite3_clear_bindings(st);
-	return r;
-}
-
-MdStatus
-store_outbox_fill(MdStore *s, gint64 id, const guint8 *raw, gsize raw_len)
-{
-	sqlite3_stmt *st = stmt(s, "UPDATE outbox SET raw = ? WHERE id = ?");
-	MdStatus r;
-
-	if (st == NULL)
-		return MD_TEMPFAIL;
-	sqlite3_bind_blob64(st, 1, raw, raw_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	r = run(s, st, "outbox fill");
-	sqlite3_clear_bindings(st);
-	return r;
-}
-
 /*
  * outbox.rcpts as a NULL-terminated list: outmail.c joins a mail's
  * recipients with ", ", a row split off for a later retry with newlines.

@@ -175,10 +175,6 @@ MdStatus store_autoreply_log(MdStore *s, const char *addr, gint64 at);
 MdStatus store_outbox_insert(MdStore *s, gint64 ticket, gint64 message_row, const char *kind,
                              const char *env_from, const char *rcpts, const guint8 *raw,
                              gsize raw_len, gint64 now, gint64 *id_r);
-/* The bytes of our own mail written after its rows (outmail.h's render_later). */
-MdStatus store_message_fill(MdStore *s, gint64 row, const char *subject, const char *text,
-                            const char *sha256, const guint8 *raw, gsize raw_len);
-MdStatus store_outbox_fill(MdStore *s, gint64 id, const guint8 *raw, gsize raw_len);
 
 /* Outbox draining */
 MdStatus store_outbox_due(MdStore *s, gint64 now, int limit, GPtrArray *rows_r);
