@@ -203,6 +203,20 @@ is "a bounced event names the address" "$(sql "SELECT new_value FROM events WHER
 is "the report is never answered" "$(sql "SELECT count(*) FROM outbox")" "$outbox_before"
 is "ticket 1 needs attention" "$(sql "SELECT needs_attention FROM tickets WHERE id = 1")" 1
 
+# --- the pipe's program (contrib/postfix): maildesk-deliver, with
+# send_after_deliver on, starts "maildesk send" beside it, and the
+# acknowledgement reaches the relay with no send run by hand
+LEAN=$(dirname "$MAILDESK_BIN")/maildesk-deliver
+sed -i 's/^send_after_deliver = no$/send_after_deliver = yes/' "$CONF"
+msg lean.eml "Lena <lena@example.org>" "Scanner jammed" "lean-1@example.org" <<<"The scanner in room 4 is jammed."
+check "maildesk-deliver takes a new question" \
+	"$LEAN" -c "$CONF" deliver --sender lena@example.org --recipient support@example.com <"$SITE/lean.eml"
+LEAN_T=$(sql "SELECT ticket_id FROM messages WHERE message_id = 'lean-1@example.org'")
+ack_status() { sql "SELECT status FROM outbox WHERE ticket_id = '$LEAN_T' AND kind = 'ack'"; }
+for _ in $(seq 1 100); do [ "$(ack_status)" = sent ] && break; sleep 0.2; done
+is "its background sender sent the acknowledgement" "$(ack_status)" sent
+sed -i 's/^send_after_deliver = yes$/send_after_deliver = no/' "$CONF"
+
 check "check-config accepts the test site" md check-config
 sed -e "s|^database = .*|database = $SITE/sample/md.db|" -e "s|^secret_file = .*|secret_file = $SITE/sample/secret|" \
 	-e "s|^templates = .*|templates = $MAILDESK_SRCDIR/templates|" \

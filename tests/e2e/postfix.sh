@@ -105,6 +105,9 @@ PORT=$(free_port)
 
 mkdir -p "$PF" "$T/queue" "$T/bin" "$T/out" "$SITE/data" "$T/vmail"
 cp "$MAILDESK_BIN" "$T/bin/maildesk" && chmod 755 "$T/bin/maildesk" || bail "cannot copy $MAILDESK_BIN"
+# the snippet's pipe runs the lean program, which starts "maildesk send" beside it
+cp "$(dirname "$MAILDESK_BIN")/maildesk-deliver" "$T/bin/maildesk-deliver" &&
+	chmod 755 "$T/bin/maildesk-deliver" || bail "cannot copy maildesk-deliver"
 cp -r "$MAILDESK_SRCDIR/templates" "$T/templates" && chmod -R a+rX "$T/templates" || bail "cannot copy templates"
 
 # --- maildesk's site, owned by the pipe user
@@ -232,6 +235,7 @@ is "the snippet sets recipient_delimiter" "$(postconf -c "$PF" -h recipient_deli
 is "the snippet sets the recipient limit" "$(postconf -c "$PF" -h maildesk_destination_recipient_limit)" 1
 is "the snippet's transport_maps is used" "$(postconf -c "$PF" -h transport_maps)" "hash:$PF/transport"
 is "the snippet's pipe service is there" "$(postconf -c "$PF" -M maildesk/unix | awk '{print $8}')" pipe
+is "the pipe runs maildesk-deliver" "$(postconf -c "$PF" -M maildesk/unix | grep -o 'argv=[^ ]*')" "argv=$T/bin/maildesk-deliver"
 postmap -c "$PF" "hash:$PF/transport" || bail "postmap $PF/transport failed"
 is "transport.example routes support@" "$(postmap -c "$PF" -q support@help.test "hash:$PF/transport")" "maildesk:"
 
