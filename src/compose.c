@@ -202,13 +202,6 @@ text_part_new(const char *subtype, const char *text)
 }
 
 /*
- * A MIME entity as the sender wrote it, read back by GMime.  A leaf is
- * re-encoded to base64 (GMime decodes and encodes again), so a part sent
- * as 8bit or binary cannot make the message fail the 7-bit check; a
- * nested message is kept as it is, and the caller tries again without
- * attachments if that one is not 7-bit.
- */
-/*
  * A multipart with a boundary of ours: g_mime_multipart_new*() open and
  * read /dev/urandom for each one.  "=-" never occurs in quoted-printable
  * or base64 text.
@@ -228,6 +221,13 @@ multipart_new(const char *subtype)
 	return mp;
 }
 
+/*
+ * A MIME entity as the sender wrote it, read back by GMime.  A leaf is
+ * re-encoded to base64 (GMime decodes and encodes again), so a part sent
+ * as 8bit or binary cannot make the message fail the 7-bit check; a
+ * nested message is kept as it is, and the caller tries again without
+ * attachments if that one is not 7-bit.
+ */
 static GMimeObject *
 entity_parse(GBytes *entity)
 {

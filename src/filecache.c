@@ -19,8 +19,6 @@ typedef struct {
 	struct timespec mtime;
 	struct timespec ctime;
 	GBytes *contents;
-	GKeyFile *keyfile; /* parsed on first use, NULL before */
-	gboolean not_keyfile;
 	gpointer derived;  /* made by derived_make on first use */
 	MdFileMake derived_make;
 	GDestroyNotify derived_unref;
@@ -35,8 +33,6 @@ entry_free(gpointer p)
 	Entry *e = p;
 
 	g_bytes_unref(e->contents);
-	if (e->keyfile != NULL)
-		g_key_file_unref(e->keyfile);
 	if (e->derived != NULL)
 		e->derived_unref(e->derived);
 	g_free(e);
@@ -99,45 +95,6 @@ lookup(const char *path, gsize max_bytes, GError **error)
 	return e;
 }
 
-GBytes *
-filecache_contents(const char *path, gsize max_bytes, GError **error)
-{
-	GBytes *contents = NULL;
-	Entry *e;
-
-	g_mutex_lock(&lock);
-	e = lookup(path, max_bytes, error);
-	if (e != NULL)
-		contents = g_bytes_ref(e->contents);
-	g_mutex_unlock(&lock);
-	return contents;
-}
-
-char *
-filecache_keyfile_string(const char *path, const char *group, const char *key)
-{
-	char *value = NULL;
-	Entry *e;
-
-	g_mutex_lock(&lock);
-	e = lookup(path, G_MAXSIZE, NULL);
-	if (e != NULL && e->keyfile == NULL && !e->not_keyfile) {
-		gsize len;
-		const char *data = g_bytes_get_data(e->contents, &len);
-
-		e->keyfile = g_key_file_new();
-		if (!g_key_file_load_from_data(e->keyfile, data != NULL ? data : "", len,
-		                               G_KEY_FILE_NONE, NULL)) {
-			g_clear_pointer(&e->keyfile, g_key_file_unref);
-			e->not_keyfile = TRUE;
-		}
-	}
-	if (e != NULL && e->keyfile != NULL)
-		value = g_key_file_get_string(e->keyfile, group, key, NULL);
-	g_mutex_unlock(&lock);
-	return value;
-}
-
 gpointer
 filecache_derived(const char *path, gsize max_bytes, MdFileMake make, MdFileRef ref,
                   GDestroyNotify unref, GError **error)
@@ -162,12 +119,4 @@ filecache_derived(const char *path, gsize max_bytes, MdFileMake make, MdFileRef 
 		value = ref(e->derived);
 	g_mutex_unlock(&lock);
 	return value;
-}
-
-void
-filecache_clear(void)
-{
-	g_mutex_lock(&lock);
-	g_clear_pointer(&entries, g_hash_table_destroy);
-	g_mutex_unlock(&lock);
 }

@@ -14,19 +14,6 @@
 #include <glib.h>
 
 /*
- * The contents of path, or NULL and *error set as g_file_get_contents
- * sets it (G_FILE_ERROR_NOENT for a missing file).  Files larger than
- * max_bytes fail with G_FILE_ERROR_FAILED.  Caller unrefs.
- */
-GBytes *filecache_contents(const char *path, gsize max_bytes, GError **error);
-
-/*
- * The value of [group] key in the key file at path, or NULL when the file
- * or the key is missing or the file is not a key file.  Caller frees.
- */
-char *filecache_keyfile_string(const char *path, const char *group, const char *key);
-
-/*
  * Makes a value from a file's contents (a parsed template, say); NULL
  * with *error set when the contents are not acceptable.
  */
@@ -36,15 +23,14 @@ typedef gpointer (*MdFileRef)(gpointer value);
 
 /*
  * The value make made of path's current contents, made again only when
- * the file changed; errors as filecache_contents(), or make's (never
- * kept).  The value is shared between threads: the cache holds one
- * reference (taken with ref, dropped with unref) and the caller gets one
- * of its own, which it drops with unref.
+ * the file changed.  NULL with *error set: G_FILE_ERROR as
+ * g_file_get_contents() sets it (G_FILE_ERROR_NOENT for a missing file,
+ * G_FILE_ERROR_FAILED for one larger than max_bytes), or make's error
+ * (never kept).  The value is shared between threads: the cache keeps
+ * what make returned (and unrefs it when the file changes), and the
+ * caller gets a reference of its own (ref), which it drops with unref.
  */
 gpointer filecache_derived(const char *path, gsize max_bytes, MdFileMake make,
                            MdFileRef ref, GDestroyNotify unref, GError **error);
-
-/* Forgets everything (tests, and lmtpd's reload). */
-void filecache_clear(void);
 
 #endif

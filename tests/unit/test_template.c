@@ -376,6 +376,66 @@ test_file_fallback(void)
 	rm_tree(dir);
 }
 
+/*
+ * A long-running process keeps templates parsed (filecache.c): an edited
+ * file applies to the very next mail, a broken edit is reported, a
+ * removed translation falls back, all without a restart.
+ */
+static void
+test_file_edited(void)
+{
+	static const char *const files[] = {
+		"en/ack", "Subject: en\n\nEnglish {{x}}\n",
+		"lv/ack", "Subject: lv\n\nfirst {{x}}\n",
+		NULL,
+	};
+	g_autofree char *dir = tmpdir_with(files);
+	g_autofree char *lv = g_build_filename(dir, "lv", "ack", NULL);
+	g_autoptr(JsonObject) ctx = ctx_new("{\"x\": \"1\"}");
+	static const struct {
+		const char *contents; /* NULL: the file is removed */
+		const char *want_text;  /* NULL: an error */
+	} steps[] = {
+		{ "Subject: lv\n\nfirst {{x}}\n", "first 1\n" },
+		{ "Subject: lv\n\nfifth {{x}}\n", "fifth 1\n" },  /* the same size */
+		{ "Subject: lv\n\nthe third, longer {{x}}\n", "the third, longer 1\n" },
+		{ "Subject: lv\n\n{{#x}}\n", NULL },
+		{ "Subject: lv\n\nmended {{x}}\n", "mended 1\n" },
+		{ NULL, "English 1\n" },
+		{ "Subject: lv\n\nback {{x}}\n", "back 1\n" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+		char *error = NULL;
+		g_autoptr(MdRendered) r = NULL;
+
+		g_test_message("step %u", i);
+		if (steps[i].contents == NULL)
+			g_assert_cmpint(g_unlink(lv), ==, 0);
+		else if (i > 0)
+			g_assert_true(g_file_set_contents(lv, steps[i].contents, -1, NULL));
+		r = template_render_file(dir, "lv", "en", "ack", ctx, &error);
+		if (steps[i].want_text == NULL) {
+			g_assert_null(r);
+			g_assert_nonnull(error);
+			g_free(error);
+			continue;
+		}
+		g_assert_null(error);
+		g_assert_nonnull(r);
+		g_assert_cmpstr(r->text, ==, steps[i].want_text);
+		/* rendering twice from what is kept gives the same */
+		{
+			g_autoptr(MdRendered) again = template_render_file(dir, "lv", "en", "ack", ctx,
+			                                                   &error);
+
+			g_assert_nonnull(again);
+			g_assert_cmpstr(again->text, ==, steps[i].want_text);
+		}
+	}
+	rm_tree(dir);
+}
+
 /* ---- the shipped acknowledgement ---- */
 
 typedef struct {
@@ -539,6 +599,7 @@ main(int argc, char **argv)
 	g_test_add_func("/template/invalid-utf8-value", test_invalid_utf8_value);
 	g_test_add_func("/template/syntax-errors", test_syntax_errors);
 	g_test_add_func("/template/file-fallback", test_file_fallback);
+	g_test_add_func("/template/file-edited", test_file_edited);
 	for (guint i = 0; i < G_N_ELEMENTS(ack_langs); i++) {
 		g_autofree char *path = g_strdup_printf("/template/ack/%s", ack_langs[i].lang);
 
