@@ -1447,16 +1447,18 @@ store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 a
 }
 
 MdStatus
-store_tickets_to_tick(MdStore *s, GArray *ids_r)
+store_tickets_to_tick(MdStore *s, gboolean solved_unasked, GArray *ids_r)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT id FROM tickets "
 	                           "WHERE status IN ('new','open','pending','on-hold') "
-	                           "OR (status = 'solved' AND NOT EXISTS (SELECT 1 FROM sla_marks m "
-	                           "WHERE m.ticket_id = tickets.id AND m.what = 'csat')) ORDER BY id");
+	                           "OR (?1 AND status = 'solved' AND NOT EXISTS (SELECT 1 FROM "
+	                           "sla_marks m WHERE m.ticket_id = tickets.id AND m.what = 'csat')) "
+	                           "ORDER BY id");
 	int rc;
 
 	if (st == NULL)
 		return MD_TEMPFAIL;
+	sqlite3_bind_int(st, 1, solved_unasked);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		gint64 id = sqlite3_column_int64(st, 0);
 

@@ -224,8 +224,11 @@ MdStatus store_ticket_first_response(MdStore *s, gint64 id, gint64 at);
 /* Records that tick did what for the target due; *new_r FALSE when it had already. */
 MdStatus store_sla_mark(MdStore *s, gint64 ticket, const char *what, gint64 due, gint64 at,
                         gboolean *new_r);
-/* Tickets a clock may still act on: not closed, and solved only until asked for a vote. */
-MdStatus store_tickets_to_tick(MdStore *s, GArray *ids_r);
+/*
+ * Tickets a clock may still act on: not solved or closed, and with
+ * solved_unasked the solved ones not yet asked for a vote.
+ */
+MdStatus store_tickets_to_tick(MdStore *s, gboolean solved_unasked, GArray *ids_r);
 /* Records a satisfaction vote (the latest counts); *old_score_r 0 for the first. */
 MdStatus store_csat_vote(MdStore *s, gint64 ticket, int score, const char *comment,
                          const char *from_addr, gint64 at, int *old_score_r);

@@ -278,7 +278,8 @@ tick_run(MdIntake *in, gint64 now, MdTickCounts *counts, char **error_r)
 	MdStatus st, worst = MD_OK;
 
 	memset(counts, 0, sizeof *counts);
-	if ((st = store_tickets_to_tick(in->store, ids)) != MD_OK) {
+	/* solved tickets wait only for the satisfaction question */
+	if ((st = store_tickets_to_tick(in->store, in->cfg->csat, ids)) != MD_OK) {
 		*error_r = g_strdup(store_error(in->store));
 		return st;
 	}

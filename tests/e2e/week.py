@@ -189,6 +189,47 @@ def forged(addr):
     return local.rsplit("-", 1)[0] + "-" + "0" * 16 + "@" + domain
 
 
+def csat_off(w):
+    """With [sla] csat = no nothing asks for a vote, and tick leaves solved
+    tickets alone; switched back on, the same ticket is asked once."""
+    def tick(when):
+        p = subprocess.run([BIN, "-c", w.conf, "tick", "--now", iso(when)],
+                           capture_output=True, text=True)
+        w.collect(when, "tick")
+        return p.returncode, p.stdout
+
+    ted = "Ted Customer <ted@customer.test>"
+    eq("the next Monday's question delivered",
+       w.deliver(at(7, 9), customer(ted, "Projector", "The projector flickers.", at(7, 9)),
+                 "support@example.com"), 0)
+    tid = w.one("SELECT max(id) FROM tickets")
+    eq("an agent solves it",
+       w.deliver(at(7, 10), agent(assignee(w, tid), agent_address(w, tid),
+                                  "#status solved\n\nNew lamp.", at(7, 10)), agent_address(w, tid)), 0)
+    with open(w.conf) as f:
+        text = f.read()
+    with open(w.conf, "w") as f:
+        f.write(text.replace("[sla]\n", "[sla]\ncsat = no\n", 1))
+    def questions(since):
+        return [r for _, _, _, r, body, _ in w.mail[since:] if "How happy are you" in body]
+
+    before = len(w.mail)
+    rc, off = tick(at(7, 11))
+    eq("tick with csat = no exits 0", rc, 0)
+    eq("... asks for no vote", questions(before), [])
+    eq("... leaves no mark on the solved ticket",
+       w.one("SELECT count(*) FROM sla_marks WHERE ticket_id = ? AND what = 'csat'", tid), 0)
+    with open(w.conf, "w") as f:
+        f.write(text)
+    before = len(w.mail)
+    rc, on = tick(at(7, 11, 5))
+    eq("tick with csat on again exits 0", rc, 0)
+    eq("... asks the solved ticket's customer once", questions(before), ["ted@customer.test"])
+    n_off = int(off.split()[1].rstrip(","))
+    n_on = int(on.split()[1].rstrip(","))
+    eq("solved tickets are looked at only while votes are asked for", n_on - n_off, 1)
+
+
 # What tick alone must send, worked out by hand: (instant, kind, recipient, words)
 def expected_ticks(t2_agent, t4_agent):
     return sorted([
@@ -218,6 +259,7 @@ def main():
     w = Week()
     try:
         run_week(w)
+        csat_off(w)
     finally:
         w.close()
     return done()
