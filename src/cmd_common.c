@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -145,5 +146,21 @@ commands_set_now(const char *text, gboolean quiet)
 		return FALSE;
 	}
 	clock_set(at);
+	return TRUE;
+}
+
+gboolean
+commands_global_option(MdGlobal *g, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+
+	if (strcmp(a, "-v") == 0)
+		g->verbose = TRUE;
+	else if (strcmp(a, "-c") == 0 && *i + 1 < argc)
+		g->config_path = argv[++*i];
+	else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
+		g->config_path = a + 2;
+	else
+		return FALSE;
 	return TRUE;
 }

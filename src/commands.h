@@ -20,6 +20,13 @@ typedef struct {
 	const char *send_exe; /* the maildesk binary for that kick; NULL: ourselves */
 } MdGlobal;
 
+/*
+ * Takes the global option at argv[*i] (-v, -c FILE or -cFILE) into g, as
+ * both programs read them before the command: TRUE when it was one, with
+ * *i on its last word.
+ */
+gboolean commands_global_option(MdGlobal *g, int argc, char **argv, int *i);
+
 int cmd_init(const MdGlobal *g, int argc, char **argv);
 int cmd_deliver(const MdGlobal *g, int argc, char **argv);
 int cmd_lmtpd(const MdGlobal *g, int argc, char **argv);

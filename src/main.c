@@ -58,13 +58,7 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return EX_OK;
-		} else if (strcmp(argv[i], "-v") == 0) {
-			g.verbose = TRUE;
-		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			g.config_path = argv[++i];
-		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0') {
-			g.config_path = argv[i] + 2;
-		} else {
+		} else if (!commands_global_option(&g, argc, argv, &i)) {
 			fprintf(stderr, "maildesk: unknown option %s\n", argv[i]);
 			usage(stderr);
 			return EX_USAGE;

@@ -31,17 +31,10 @@ main(int argc, char **argv)
 	int i;
 
 	setlocale(LC_ALL, "C.UTF-8");
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-v") == 0) {
-			g.verbose = TRUE;
-		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			g.config_path = argv[++i];
-		} else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0') {
-			g.config_path = argv[i] + 2;
-		} else {
-			break; /* deliver's own options */
-		}
-	}
+	/* up to deliver's own options */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (!commands_global_option(&g, argc, argv, &i))
+			break;
 	if (i < argc && strcmp(argv[i], "deliver") == 0)
 		i++;
 	if (g.config_path == NULL)
