@@ -1,7 +1,15 @@
 """A throw-away maildesk site for Python test drivers and benchmarks."""
 import os
+import socket
 import subprocess
 import tempfile
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stored_bytes(raw):
@@ -14,9 +22,10 @@ def stored_bytes(raw):
     return raw
 
 
-def make_site(binary, srcdir, prefix, autoreply_per_hour, extra=""):
+def make_site(binary, srcdir, prefix, autoreply_per_hour, extra="", queue=""):
     """Creates config, secret and database in a new temporary directory;
-    extra is appended to the config (agents, say).
+    queue is added to [queue support] (calendar, targets), extra is
+    appended to the config (agents, say).
     Returns (directory, config path); the caller removes the directory."""
     d = tempfile.mkdtemp(prefix=prefix)
     conf = os.path.join(d, "maildesk.conf")
@@ -31,6 +40,6 @@ send_after_deliver = no
 autoreply_per_hour = {autoreply_per_hour}
 [queue support]
 address = support@example.com
-""" + extra)
+""" + queue + extra)
     subprocess.run([binary, "-c", conf, "init"], check=True, stdout=subprocess.DEVNULL)
     return d, conf

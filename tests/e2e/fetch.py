@@ -29,7 +29,7 @@ BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 CORPUS = os.environ.get("MAILDESK_CORPUS", os.path.join(SRC, "..", "shared", "corpus"))
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import free_port, make_site  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 USERS = ["support", "sales", "popper", "popstls"]
@@ -45,14 +45,18 @@ def bail(why):
     sys.exit(1)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run(args, **kw):
     return subprocess.run(args, capture_output=True, timeout=300, **kw)
+
+
+def stop(proc, timeout):
+    """SIGTERM; its exit status, or "hung" (then killed) after timeout seconds."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return "hung"
 
 
 class Dovecot:
@@ -299,6 +303,14 @@ password_file = {work}/pw
         def fetch(*args):
             return run([BIN, "-v", "-c", conf, "fetch", "--once"] + list(args))
 
+        def seconds_until_stored(mid, t0, limit):
+            """Seconds from t0 until the message is stored; None after limit."""
+            while time.time() - t0 < limit:
+                if one("SELECT count(*) FROM messages WHERE message_id = ?", mid.strip("<>")):
+                    return time.time() - t0
+                time.sleep(0.1)
+            return None
+
         os.chmod(f"{work}/pw", 0o644)
         p = run([BIN, "-c", conf, "check-config"])
         eq("check-config accepts the [mailbox NAME] groups", p.returncode, 0)
@@ -457,24 +469,14 @@ password_file = {work}/pw
         idle_msg, idle_mid = new_message("appended while fetch idles")
         t0 = time.time()
         dove.append("support", idle_msg)
-        took = None
-        while time.time() - t0 < 15:
-            if one("SELECT count(*) FROM messages WHERE message_id = ?", idle_mid.strip("<>")):
-                took = time.time() - t0
-                break
-            time.sleep(0.1)
+        took = seconds_until_stored(idle_mid, t0, 15)
         ok(f"IDLE: the appended message was taken in {took and round(took, 2)}s (< 5s)",
                took is not None and took < 5)
         print(f"# idle latency: {took}")
         time.sleep(0.5)
         idle_flags = [f for _, f, m in dove.messages("support") if m == idle_mid]
         ok("... and marked", len(idle_flags) == 1 and "$maildesk" in idle_flags[0])
-        watcher.terminate()
-        try:
-            rc = watcher.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            watcher.kill()
-            rc = "hung"
+        rc = stop(watcher, 10)
         eq("SIGTERM ends fetch cleanly (exit 0)", rc, 0)
         err = watcher.stderr.read().decode(errors="replace")
         watcher = None
@@ -528,20 +530,10 @@ password_file = {work}/pw
         poll_msg, poll_mid = new_message("appended while fetch polls")
         t0 = time.time()
         noidle.append("support", poll_msg)
-        took = None
-        while time.time() - t0 < 20:
-            if one("SELECT count(*) FROM messages WHERE message_id = ?", poll_mid.strip("<>")):
-                took = time.time() - t0
-                break
-            time.sleep(0.1)
+        took = seconds_until_stored(poll_mid, t0, 20)
         ok(f"no IDLE: the message was taken by polling in {took and round(took, 2)}s (<= 5s + 2s)",
            took is not None and took < 7)
-        watcher.terminate()
-        try:
-            rc = watcher.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            watcher.kill()
-            rc = "hung"
+        rc = stop(watcher, 10)
         err = watcher.stderr.read().decode(errors="replace")
         watcher = None
         eq("... SIGTERM ends it with 0", rc, 0)
@@ -572,21 +564,10 @@ password_file = {work}/pw
            len(children), groups)
         many, many_mid = new_message("to billing while all are watched", to="billing@example.com")
         dove.append("sales", many)
-        took = None
-        t0 = time.time()
-        while time.time() - t0 < 15:
-            if one("SELECT count(*) FROM messages WHERE message_id = ?", many_mid.strip("<>")):
-                took = time.time() - t0
-                break
-            time.sleep(0.1)
+        took = seconds_until_stored(many_mid, time.time(), 15)
         ok(f"... the STARTTLS mailbox's watcher took new mail in {took and round(took, 2)}s",
            took is not None and took < 5)
-        watcher.terminate()
-        try:
-            rc = watcher.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            watcher.kill()
-            rc = "hung"
+        rc = stop(watcher, 15)
         watcher = None
         eq("... SIGTERM ends them all, exit 0", rc, 0)
         left = [c for c in children if os.path.exists(f"/proc/{c.decode()}")]

@@ -26,19 +26,11 @@ BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
 import tap  # noqa: E402
-from mdsite import make_site  # noqa: E402
+from mdsite import free_port, make_site  # noqa: E402
 
 DAEMONS = []
 MOUNTS = []
 TRACED = []  # lmtpd under strace: killing strace would only detach it
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def message(tag, size=600, extra=""):

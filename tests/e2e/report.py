@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import free_port, make_site  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 EXTRA = """[calendar riga]
@@ -285,14 +285,6 @@ def check_digest(site, conf):
     db.close()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def check_send(site, conf):
     """maildesk send delivers the digests: into Postfix's smtp-sink."""
     port = free_port()
@@ -335,12 +327,7 @@ def check_send(site, conf):
 
 
 def main():
-    site, conf = make_site(BIN, SRC, "maildesk-report-", 1000, EXTRA)
-    with open(conf) as f:
-        text = f.read()
-    with open(conf, "w") as f:
-        f.write(text.replace("[queue support]\naddress = support@example.com\n",
-                             "[queue support]\naddress = support@example.com\n" + SUPPORT))
+    site, conf = make_site(BIN, SRC, "maildesk-report-", 1000, EXTRA, queue=SUPPORT)
     try:
         p = subprocess.run([BIN, "-c", conf, "check-config"], capture_output=True, text=True)
         eq("check-config accepts the site and the agent-report templates", p.returncode, 0)

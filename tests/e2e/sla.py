@@ -72,12 +72,7 @@ def deliver(conf, text, rcpt="support@example.com", frm="c@example.org", extra="
 
 
 def main():
-    site, conf = make_site(BIN, SRC, "maildesk-sla-", 1000, EXTRA)
-    with open(conf) as f:
-        text = f.read()
-    with open(conf, "w") as f:
-        f.write(text.replace("[queue support]\naddress = support@example.com\n",
-                             "[queue support]\naddress = support@example.com\n" + QUEUE))
+    site, conf = make_site(BIN, SRC, "maildesk-sla-", 1000, EXTRA, queue=QUEUE)
     try:
         p = subprocess.run([BIN, "-c", conf, "check-config"], capture_output=True, text=True)
         eq("check-config accepts calendars and targets", p.returncode, 0)

@@ -30,7 +30,7 @@ import time
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import free_port, make_site  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 SEED = int(os.environ.get("MAILDESK_CRASH_SEED", "20261123"))
@@ -146,14 +146,6 @@ def test_deliver(site_dir, conf, rng):
        q("SELECT count(*) FROM outbox o LEFT JOIN messages m ON m.id = o.message_row WHERE m.id IS NULL"),
        [(0,)])
     c.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_sink(port, out):
