@@ -169,7 +169,9 @@ cmd_deliver(const MdGlobal *g, int argc, char **argv)
 
 		log_error("from=<%s> to=<%s> status=deferred reason=\"%s\"", sender ? sender : "",
 		          recipient ? recipient : "", safe);
-		code = finish(st, "maildesk: temporary failure, try again later");
+		/* a broken template is the admin's to mend, like the file */
+		code = finish(st, st == MD_CONFIG ? "maildesk: configuration error"
+		                                  : "maildesk: temporary failure, try again later");
 	} else {
 		if (res.mail_queued > 0 && cfg->send_after_deliver)
 			commands_kick_sender(g);
