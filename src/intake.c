@@ -812,7 +812,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (env->no_ack && from_us(cfg, msg))
 		return take_archived_mail(in, &inc, &facts, ticket_id, purpose, res);
 	if (match == THREAD_NEW && !forged && !env->no_ack && msg->from != NULL &&
-	    msg->from->addr != NULL && request_is_status(msg, cfg->subject_tag_prefix))
+	    msg->from->addr != NULL && request_is_status(msg, cfg->subject_tag_prefix, cfg->hostname))
 		return answer_status_request(in, &inc, res);
 	if (ticket_id > 0) {
 		if ((st = store_ticket_get(store, ticket_id, &ticket, &found)) != MD_OK)
