@@ -1584,7 +1584,7 @@ store_last_customer_message(MdStore *s, gint64 ticket, char **message_id_r, char
 {
 	sqlite3_stmt *st = stmt(s, "SELECT message_id, body_text FROM messages WHERE ticket_id = ? "
 	                           "AND direction = 'in' AND kind = 'customer' "
-	                           "ORDER BY id DESC LIMIT 1");
+	                           "AND audience = 'customer' ORDER BY id DESC LIMIT 1");
 	int rc;
 
 	*message_id_r = NULL;
