@@ -87,10 +87,18 @@ words_without_history(const char *body)
 			break;
 		cut++;
 	}
-	tail = lines[cut] != NULL ? g_strjoinv("\n", lines + cut + 1) : g_strdup("");
-	g_free(lines[cut]);
-	lines[cut] = NULL;
-	head = g_strjoinv("\n", lines);
+	if (lines[cut] != NULL) {
+		char *sig = lines[cut];
+
+		tail = g_strjoinv("\n", lines + cut + 1);
+		/* the lines above it, without a copy of each */
+		lines[cut] = NULL;
+		head = g_strjoinv("\n", lines);
+		lines[cut] = sig;
+	} else {
+		tail = g_strdup("");
+		head = g_strjoinv("\n", lines);
+	}
 	if (!nothing_quoted(head) || !nothing_quoted(tail))
 		return NULL;
 	return trimmed(head);
