@@ -41,8 +41,8 @@ is_status_word(const char *text)
 	return FALSE;
 }
 
-/* The text with LF line ends and its last line's trailing whitespace and
- * the blank lines around it trimmed, as quote_strip() leaves what it keeps. */
+/* The text with LF line ends and without whitespace at either end, to
+ * compare with what quote_strip() keeps of it. */
 static char *
 trimmed(const char *text)
 {
@@ -115,7 +115,8 @@ is_our_id(const char *id, const char *own_domain)
 	       g_ascii_strcasecmp(at + 1, own_domain) == 0;
 }
 
-/* TRUE when msg carries, names or forwards more than its own few words. */
+/* TRUE when msg carries, names or forwards more than its own few words
+ * (its text and HTML aside). */
 static gboolean
 carries_more(const MdMessage *msg, const char *tag_prefix, const char *own_domain)
 {
@@ -130,35 +131,61 @@ carries_more(const MdMessage *msg, const char *tag_prefix, const char *own_domai
 	for (guint i = 0; i < msg->references->len; i++)
 		if (is_our_id(msg->references->pdata[i], own_domain))
 			return TRUE;
-	/* HTML beside a plain text the client wrote itself: a quote may be
-	 * only there */
-	if (msg->html != NULL && !msg->text_from_html) {
-		g_autofree char *lower = NULL;
-
-		if (strlen(msg->html) > REQUEST_MAX_TEXT)
-			return TRUE;
-		lower = g_ascii_strdown(msg->html, -1);
-		if (strstr(lower, "<blockquote") != NULL)
-			return TRUE;
-	}
 	return FALSE;
+}
+
+/* TRUE when an HTML part beside a plain text the client wrote itself may
+ * hold a quote that the plain text does not show. */
+static gboolean
+html_quotes(const MdMessage *msg)
+{
+	g_autofree char *lower = NULL;
+
+	if (msg->html == NULL || msg->text_from_html)
+		return FALSE;
+	if (strlen(msg->html) > REQUEST_MAX_TEXT)
+		return TRUE;
+	lower = g_ascii_strdown(msg->html, -1);
+	return strstr(lower, "<blockquote") != NULL;
+}
+
+/* The first line of text that is not blank, or "". */
+static char *
+first_words(const char *text)
+{
+	const char *p = text;
+
+	for (;;) {
+		const char *end = strchr(p, '\n');
+		g_autofree char *line = end != NULL ? g_strndup(p, end - p) : g_strdup(p);
+
+		if (*g_strstrip(line) != '\0' || end == NULL)
+			return g_steal_pointer(&line);
+		p = end + 1;
+	}
 }
 
 gboolean
 request_is_status(const MdMessage *msg, const char *tag_prefix, const char *own_domain)
 {
+	g_autofree char *first = NULL;
 	g_autofree char *body = NULL;
 	g_autofree char *subject = NULL;
 
 	/* a word and a signature at most: never read a large text twice */
 	if (strlen(msg->text) > REQUEST_MAX_TEXT)
 		return FALSE;
+	/* the word opens the text, or the text is empty and the subject is
+	 * the word: most mail is told apart here, before any quote is looked for */
+	first = first_words(msg->text);
+	subject = subject_normalize(msg->subject, tag_prefix);
+	if (!is_status_word(first) && !(*first == '\0' || is_status_word(subject)))
+		return FALSE;
 	if (carries_more(msg, tag_prefix, own_domain))
 		return FALSE;
 	if ((body = words_without_history(msg->text)) == NULL)
 		return FALSE;
-	if (is_status_word(body))
-		return TRUE;
-	subject = subject_normalize(msg->subject, tag_prefix);
-	return *body == '\0' && is_status_word(subject);
+	if (!is_status_word(body) && !(*body == '\0' && is_status_word(subject)))
+		return FALSE;
+	return !html_quotes(msg);
 }
