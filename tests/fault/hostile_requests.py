@@ -119,6 +119,15 @@ def html_only(body):
     return m
 
 
+def raw_mail(subject, head, body):
+    """A mail whose MIME structure is written out by hand."""
+    _n["i"] += 1
+    return email.message_from_bytes(
+        (f"From: c{_n['i']}@customer.test\nTo: {RCPT}\nSubject: {subject}\nDate: {formatdate()}\n"
+         f"Message-ID: {make_msgid(domain='customer.test')}\nMIME-Version: 1.0\n{head}\n\n{body}").encode(),
+        policy=email.policy.default)
+
+
 def cases(our_ack_id, our_list_id):
     quoted = [
         ("'>' quote", "status", "status\n\n> what you wrote before\n"),
@@ -148,6 +157,17 @@ def cases(our_ack_id, our_list_id):
         ("HTML-only with a blockquote", html_only("<p>status</p><blockquote>old mail</blockquote>")),
         ("plain status, HTML alternative with a blockquote",
          mail("status", "status", html="<div>status</div><blockquote type=cite>old</blockquote>")),
+    ]
+    out += [
+        ("the whole mail a message/rfc822", raw_mail("status", "Content-Type: message/rfc822",
+                                                     "From: boss@x.test\nSubject: status\n\nstatus\n")),
+        ("only a text file attached", raw_mail("status", "Content-Type: text/plain\n"
+                                                         "Content-Disposition: attachment; filename=status.txt",
+                                               "status\n")),
+        ("a winmail.dat", raw_mail("status", "Content-Type: multipart/mixed; boundary=B",
+                                   "--B\nContent-Type: text/plain\n\nstatus\n--B\n"
+                                   "Content-Type: application/ms-tnef; name=winmail.dat\n"
+                                   "Content-Transfer-Encoding: base64\n\neJ8+IgAA\n--B--\n")),
     ]
     for name, ref_header, ref in (("In-Reply-To of our status list", "In-Reply-To", our_list_id),
                                   ("References of our status list", "References", f"<x@y.test> {our_list_id}"),
