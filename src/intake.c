@@ -934,6 +934,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		md_ticket_clear(&ticket);
 		return st;
 	}
+	/* an agent's From without the agent's token: never a customer's ticket */
 	if (spoofed) {
 		md_ticket_clear(&ticket);
 		return take_unverified_agent_mail(in, &inc, &facts, ticket_id, res);
@@ -1001,7 +1002,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		ticket.eta = env->no_ack ? 0 : sla_resolution_due(cfg, q, ticket.priority, now);
 		ticket.created = now;
 		ticket.needs_attention = msg->parse_failed || msg->parse_error != NULL || forged ||
-		                         spoofed || customer == NULL;
+		                         customer == NULL;
 		if ((st = store_ticket_insert(store, &ticket)) != MD_OK ||
 		    (st = store_event_add(store, ticket.id, now, sender ? sender : "unknown", "created",
 		                          NULL, ticket.queue)) != MD_OK)
@@ -1010,15 +1011,12 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		    (st = store_event_add(store, ticket.id, now, "maildesk", "linked", NULL,
 		                          "follows a closed ticket")) != MD_OK)
 			goto out;
-	} else if ((msg->parse_failed || forged || spoofed) &&
+	} else if ((msg->parse_failed || forged) &&
 	           (st = store_ticket_flag(store, ticket.id)) != MD_OK) {
 		goto out;
 	}
 	res->ticket = ticket.id;
 	res->ticket_created = new_ticket;
-	if (spoofed && (st = store_event_add(store, ticket.id, now, sender, "unverified-agent-mail",
-	                                     NULL, env->recipient)) != MD_OK)
-		goto out;
 
 	if (sender != NULL &&
 	    (st = store_participant_add(store, ticket.id, sender,
@@ -1071,8 +1069,8 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 			goto out;
 		g_clear_pointer(&ticket.assignee, g_free);
 		st = dispatch_ticket(in, &ticket, &what, now, &res->error);
-	} else if ((reasons & GUARD_AUTOMATIC) == 0 || spoofed) {
-		st = tell_assignee(in, &inc, &ticket, spoofed, res);
+	} else if ((reasons & GUARD_AUTOMATIC) == 0) {
+		st = tell_assignee(in, &inc, &ticket, FALSE, res);
 	}
 	if (st == MD_OK && action == THREAD_REOPEN && !new_ticket && reasons == 0) {
 		g_autofree char *withheld = NULL;
