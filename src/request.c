@@ -1,5 +1,8 @@
 /*
- * request.c - recognises a "status" question.
+ * request.c - recognises a "status" question, and every mail that only
+ * looks like one: whatever carries more than the word (an attachment,
+ * quoted or forwarded history, a reply to our mail) is a ticket's.  A
+ * doubtful mail opens a ticket, since a list answering it loses it.
  */
 #include "config.h"
 
