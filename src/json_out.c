@@ -106,8 +106,11 @@ json_out_clean(const char *json, gssize len)
 
 		/* outside strings the generator writes no control character but
 		 * the line feed of pretty printing, and inside them it escapes
-		 * every line feed: so what is left raw lies inside a string */
-		if ((c < 0x20 && c != '\n') || c == 0x7f || c == 0x2028 || c == 0x2029)
+		 * every line feed: so what is left raw lies inside a string.  C1
+		 * controls (NEL among them) are valid JSON but line ends or
+		 * terminal commands to some readers: escaped too */
+		if ((c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
 			g_string_append_printf(out, "\\u%04x", c);
 		else
 			g_string_append_len(out, p, g_utf8_next_char(p) - p);

@@ -26,8 +26,8 @@ char *json_out_to_string(JsonNode *node);
  * json, text written by json-glib's generator (len bytes, or -1 up to the
  * first NUL), with what that generator lets through raw made safe: every
  * control character but the line feeds of pretty printing (json-glib 1.6
- * writes U+001F raw), DEL, and U+2028/U+2029 (line ends to JavaScript)
- * become \uXXXX escapes; bytes that are not UTF-8, and NULs, become U+FFFD.
+ * writes U+001F raw), DEL, the C1 controls, and U+2028/U+2029 (line ends
+ * to JavaScript) become \uXXXX escapes; bytes that are not UTF-8, and NULs, become U+FFFD.
  * Caller frees with g_free().
  */
 char *json_out_clean(const char *json, gssize len);

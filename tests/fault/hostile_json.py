@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every JSON output of maildesk is valid JSON for any stored text (issue
 12, point 7).  Mail delivered with `maildesk deliver` carries every C0
-control character, DEL, U+2028, U+2029, bytes that are not UTF-8 and NULs
+control character, DEL, C1 controls, U+2028, U+2029, bytes that are not UTF-8 and NULs
 in its subject, its sender's display name, its body (plain, base64, HTML)
 and an attachment's file name, both raw and RFC 2047/2231 encoded; an
 agent's reply through the agent address carries them too, and so do an
@@ -11,8 +11,8 @@ columns of the database.
 Then every JSON command (ticket list, ticket list --status, ticket show of
 every ticket, agent list, report --format json) must print text that is
 UTF-8, that Python's json.loads parses with strict=True, and whose bytes
-hold no control character but the line feeds between members, no DEL and
-no raw U+2028/U+2029.  What JSON shows is what is stored, escaped rather
+hold no control character (C0 or C1) but the line feeds between members,
+no DEL and no raw U+2028/U+2029.  What JSON shows is what is stored, escaped rather
 than dropped: a NUL or a byte that is not UTF-8 in a stored value shows as
 U+FFFD.  Output is TAP."""
 
@@ -35,7 +35,7 @@ from tap import done, eq, result  # noqa: E402
 
 RCPT = "support@example.com"
 # every code point JSON or JavaScript cannot carry raw, with letters between
-HOSTILE = "".join(f"{chr(c)}" for c in range(0x00, 0x20)) + "\x7f\u2028\u2029"
+HOSTILE = "".join(f"{chr(c)}" for c in range(0x00, 0x20)) + "\x7f\x85\x9f\u2028\u2029"
 HOSTILE_TEXT = "A" + "b".join(HOSTILE) + "Z"
 # the same as raw bytes, with what is not UTF-8 (a lone continuation byte,
 # a cut sequence, an overlong slash, a surrogate, 0xff)
@@ -116,6 +116,9 @@ def raw_problems(out):
     for seq, name in ((b"\xe2\x80\xa8", "U+2028"), (b"\xe2\x80\xa9", "U+2029")):
         if seq in out:
             bad.append(f"raw {name}")
+    c1 = [c for c in out.decode("utf-8", "replace") if 0x80 <= ord(c) <= 0x9f]
+    if c1:
+        bad.append(f"raw C1 controls {c1[:3]!r}")
     return bad[:5]
 
 

@@ -87,6 +87,17 @@ test_del_and_line_separators(void)
 }
 
 static void
+test_c1_controls(void)
+{
+	/* U+0085 (NEL) ends a line for some readers */
+	g_autofree char *text = object_with("a\xc2\x85" "b\xc2\x80" "c\xc2\x9f" "d\xc2\xa0" "e");
+	g_autofree char *back = parsed_member(text);
+
+	g_assert_nonnull(strstr(text, "a\\u0085b\\u0080c\\u009fd\xc2\xa0" "e"));
+	g_assert_cmpstr(back, ==, "a\xc2\x85" "b\xc2\x80" "c\xc2\x9f" "d\xc2\xa0" "e");
+}
+
+static void
 test_invalid_utf8(void)
 {
 	/* a cut sequence right before the closing quote must not eat it */
@@ -124,6 +135,7 @@ main(int argc, char **argv)
 	g_test_add_func("/json_out/every-control", test_every_control);
 	g_test_add_func("/json_out/unit-separator", test_unit_separator);
 	g_test_add_func("/json_out/del-line-separators", test_del_and_line_separators);
+	g_test_add_func("/json_out/c1-controls", test_c1_controls);
 	g_test_add_func("/json_out/invalid-utf8", test_invalid_utf8);
 	g_test_add_func("/json_out/nul-and-plain", test_nul_and_plain_text);
 	return g_test_run();
