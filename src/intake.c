@@ -556,6 +556,96 @@ tell_assignee(MdIntake *in, const Incoming *inc, const MdTicket *t, gboolean spo
 	return notify_agent(in, t, agent, template, &what, NULL, inc->now, &res->error);
 }
 
+/*
+ * Unverified agent mail that names no ticket: held on a ticket of its own,
+ * closed from the start (tick and dispatch pass closed tickets by, so no
+ * agent's place is taken) and flagged, with no customer of ours (an
+ * agent is never one), unassigned and unacknowledged.
+ */
+static MdStatus
+hold_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdAgent *agent,
+                           MdTicket *ticket)
+{
+	const MdConfig *cfg = in->cfg;
+	const MdQueue *q = pick_queue(cfg, inc->msg, inc->env->recipient);
+	g_autofree char *known_lang = NULL;
+	MdStatus st;
+
+	if ((st = store_customer_upsert(in->store, "unknown@invalid", NULL, &ticket->customer_id,
+	                                &known_lang)) != MD_OK)
+		return st;
+	ticket->status = g_strdup("closed");
+	ticket->priority = g_strdup("normal");
+	ticket->queue = g_strdup(q->name);
+	ticket->subject = subject_normalize(inc->msg->subject, cfg->subject_tag_prefix);
+	ticket->language = g_strdup(agent->language != NULL ? agent->language
+	                            : q->language != NULL ? q->language : cfg->default_language);
+	ticket->customer_addr = g_strdup("unknown@invalid");
+	ticket->created = inc->now;
+	ticket->needs_attention = TRUE;
+	if ((st = store_ticket_insert(in->store, ticket)) != MD_OK ||
+	    (st = store_ticket_set_status(in->store, ticket->id, "closed", inc->now)) != MD_OK ||
+	    (st = store_event_add(in->store, ticket->id, inc->now, inc->sender, "created", NULL,
+	                          ticket->queue)) != MD_OK)
+		return st;
+	return store_event_add(in->store, ticket->id, inc->now, "maildesk", "ack-withheld", NULL,
+	                       "unverified agent mail");
+}
+
+/*
+ * Mail whose From is an agent's without what makes it an agent's (a token
+ * of the ticket's agent or note address, and DKIM when required): whoever
+ * wrote it, it is neither an agent's word nor a customer's question.  On
+ * the ticket it names (a token of any purpose, In-Reply-To/References, or
+ * our subject tag whether or not the sender is a participant) it is kept
+ * for agents' eyes only and the ticket flagged, its assignee told; no
+ * command in it runs, nothing goes to the customer, the status stays, the
+ * sender becomes no participant.  Naming no ticket, it is held apart
+ * (hold_unverified_agent_mail).  It is never acknowledged.
+ */
+static MdStatus
+take_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts,
+                           gint64 ticket_id, MdIntakeResult *res)
+{
+	const MdAgent *agent = conf_agent_by_address(in->cfg, inc->msg->from->addr);
+	Placement at = { 0, "customer", "agents", NULL };
+	MdTicket ticket = { 0 };
+	gboolean found = FALSE;
+	MdStatus st;
+
+	res->ack_withheld = g_strdup("unverified agent mail");
+	if (ticket_id == 0 && facts->tag_ticket > 0) {
+		ticket_id = facts->tag_ticket;
+		res->matched = "tag";
+	}
+	if (ticket_id > 0 && (st = store_ticket_get(in->store, ticket_id, &ticket, &found)) != MD_OK)
+		goto out;
+	if (found) {
+		res->action = "unverified-agent";
+	} else {
+		md_ticket_clear(&ticket);
+		memset(&ticket, 0, sizeof ticket);
+		res->action = "unverified-agent-held";
+		res->matched = "new";
+		res->ticket_created = TRUE;
+		if ((st = hold_unverified_agent_mail(in, inc, agent, &ticket)) != MD_OK)
+			goto out;
+	}
+	res->ticket = ticket.id;
+	at.ticket = ticket.id;
+	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at,
+	                         inc->now, &res->message_row)) != MD_OK ||
+	    (st = store_ticket_flag(in->store, ticket.id)) != MD_OK ||
+	    (st = store_event_add(in->store, ticket.id, inc->now, inc->sender,
+	                          "unverified-agent-mail", NULL, inc->env->recipient)) != MD_OK)
+		goto out;
+	if (found)
+		st = tell_assignee(in, inc, &ticket, TRUE, res);
+out:
+	md_ticket_clear(&ticket);
+	return st;
+}
+
 /* import: From is one of our own addresses, an agent's or a queue's. */
 static gboolean
 from_us(const MdConfig *cfg, const MdMessage *msg)
@@ -812,7 +902,8 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (env->no_ack && from_us(cfg, msg))
 		return take_archived_mail(in, &inc, &facts, ticket_id, purpose, res);
 	if (match == THREAD_NEW && !forged && !env->no_ack && msg->from != NULL &&
-	    msg->from->addr != NULL && request_is_status(msg, cfg->subject_tag_prefix))
+	    msg->from->addr != NULL && conf_agent_by_address(cfg, msg->from->addr) == NULL &&
+	    request_is_status(msg, cfg->subject_tag_prefix, cfg->hostname))
 		return answer_status_request(in, &inc, res);
 	if (ticket_id > 0) {
 		if ((st = store_ticket_get(store, ticket_id, &ticket, &found)) != MD_OK)
@@ -842,6 +933,11 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		st = take_agent_mail(in, &inc, &ticket, author, purpose, res);
 		md_ticket_clear(&ticket);
 		return st;
+	}
+	/* an agent's From without the agent's token: never a customer's ticket */
+	if (spoofed) {
+		md_ticket_clear(&ticket);
+		return take_unverified_agent_mail(in, &inc, &facts, ticket_id, res);
 	}
 
 	/* import: older than what the ticket holds already: kept, changes nothing */
@@ -906,7 +1002,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		ticket.eta = env->no_ack ? 0 : sla_resolution_due(cfg, q, ticket.priority, now);
 		ticket.created = now;
 		ticket.needs_attention = msg->parse_failed || msg->parse_error != NULL || forged ||
-		                         spoofed || customer == NULL;
+		                         customer == NULL;
 		if ((st = store_ticket_insert(store, &ticket)) != MD_OK ||
 		    (st = store_event_add(store, ticket.id, now, sender ? sender : "unknown", "created",
 		                          NULL, ticket.queue)) != MD_OK)
@@ -915,15 +1011,12 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		    (st = store_event_add(store, ticket.id, now, "maildesk", "linked", NULL,
 		                          "follows a closed ticket")) != MD_OK)
 			goto out;
-	} else if ((msg->parse_failed || forged || spoofed) &&
+	} else if ((msg->parse_failed || forged) &&
 	           (st = store_ticket_flag(store, ticket.id)) != MD_OK) {
 		goto out;
 	}
 	res->ticket = ticket.id;
 	res->ticket_created = new_ticket;
-	if (spoofed && (st = store_event_add(store, ticket.id, now, sender, "unverified-agent-mail",
-	                                     NULL, env->recipient)) != MD_OK)
-		goto out;
 
 	if (sender != NULL &&
 	    (st = store_participant_add(store, ticket.id, sender,
@@ -976,8 +1069,8 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 			goto out;
 		g_clear_pointer(&ticket.assignee, g_free);
 		st = dispatch_ticket(in, &ticket, &what, now, &res->error);
-	} else if ((reasons & GUARD_AUTOMATIC) == 0 || spoofed) {
-		st = tell_assignee(in, &inc, &ticket, spoofed, res);
+	} else if ((reasons & GUARD_AUTOMATIC) == 0) {
+		st = tell_assignee(in, &inc, &ticket, FALSE, res);
 	}
 	if (st == MD_OK && action == THREAD_REOPEN && !new_ticket && reasons == 0) {
 		g_autofree char *withheld = NULL;

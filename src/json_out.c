@@ -1,7 +1,11 @@
 /*
- * json_out.c - tickets as JSON with json-glib.
+ * json_out.c - tickets as JSON with json-glib, and the one exit every JSON
+ * text of maildesk takes (json_out_to_string), which makes it valid for
+ * any stored text.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "datefmt.h"
 #include "json_out.h"
@@ -86,11 +90,43 @@ json_out_ticket_full(const MdTicket *t, GPtrArray *messages)
 }
 
 char *
+json_out_clean(const char *json, gssize len)
+{
+	g_autofree char *valid = NULL;
+	GString *out;
+
+	if (len < 0)
+		len = (gssize)strlen(json);
+	/* json-glib copies bytes it does not know as they are; every byte it
+	 * writes itself is ASCII, so a replacement never eats a quote */
+	valid = g_utf8_make_valid(json, len);
+	out = g_string_sized_new(strlen(valid) + 16);
+	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		/* outside strings the generator writes no control character but
+		 * the line feed of pretty printing, and inside them it escapes
+		 * every line feed: so what is left raw lies inside a string.  C1
+		 * controls (NEL among them) are valid JSON but line ends or
+		 * terminal commands to some readers: escaped too */
+		if ((c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
+			g_string_append_printf(out, "\\u%04x", c);
+		else
+			g_string_append_len(out, p, g_utf8_next_char(p) - p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
 json_out_to_string(JsonNode *node)
 {
 	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autofree char *text = NULL;
+	gsize len = 0;
 
 	json_generator_set_pretty(gen, TRUE);
 	json_generator_set_root(gen, node);
-	return json_generator_to_data(gen, NULL);
+	text = json_generator_to_data(gen, &len);
+	return json_out_clean(text, (gssize)len);
 }

@@ -15,7 +15,21 @@ JsonNode *json_out_ticket_summary(const MdTicket *t);
 /* "ticket show --json": the ticket with its messages (MdMessageRow*), oldest first. */
 JsonNode *json_out_ticket_full(const MdTicket *t, GPtrArray *messages);
 
-/* Pretty-printed text of node; caller frees with g_free(). */
+/*
+ * Pretty-printed text of node, valid JSON (RFC 8259) whatever its strings
+ * hold: see json_out_clean().  Every JSON output of maildesk goes through
+ * here.  Caller frees with g_free().
+ */
 char *json_out_to_string(JsonNode *node);
+
+/*
+ * json, text written by json-glib's generator (len bytes, or -1 up to the
+ * first NUL), with what that generator lets through raw made safe: every
+ * control character but the line feeds of pretty printing (json-glib 1.6
+ * writes U+001F raw), DEL, the C1 controls, and U+2028/U+2029 (line ends
+ * to JavaScript) become \uXXXX escapes; bytes that are not UTF-8, and NULs, become U+FFFD.
+ * Caller frees with g_free().
+ */
+char *json_out_clean(const char *json, gssize len);
 
 #endif

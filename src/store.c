@@ -295,12 +295,21 @@ bind_opt_int(sqlite3_stmt *st, int i, gint64 v)
 		sqlite3_bind_int64(st, i, v);
 }
 
+/* Text as stored, made valid UTF-8 with every NUL (which a C string would
+ * end at) shown as U+FFFD: maildesk writes neither, a database written by
+ * other hands may hold both, and what is read goes out as mail and JSON. */
 static char *
 col_text(sqlite3_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	int n;
 
-	return t ? g_strdup((const char *)t) : NULL;
+	if (t == NULL)
+		return NULL;
+	n = sqlite3_column_bytes(st, i);
+	if (memchr(t, '\0', (size_t)n) == NULL && g_utf8_validate(t, n, NULL))
+		return g_strndup(t, (gsize)n);
+	return g_utf8_make_valid(t, n);
 }
 
 /* Steps a statement that returns no rows. */
@@ -1575,7 +1584,7 @@ store_last_customer_message(MdStore *s, gint64 ticket, char **message_id_r, char
 {
 	sqlite3_stmt *st = stmt(s, "SELECT message_id, body_text FROM messages WHERE ticket_id = ? "
 	                           "AND direction = 'in' AND kind = 'customer' "
-	                           "ORDER BY id DESC LIMIT 1");
+	                           "AND audience = 'customer' ORDER BY id DESC LIMIT 1");
 	int rc;
 
 	*message_id_r = NULL;

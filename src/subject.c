@@ -14,6 +14,11 @@ static const char *const reply_prefixes[] = {
 	"ответ", "отв", "пересл", "переслать", "atb", "pārs", "pars", NULL,
 };
 
+/* Those of reply_prefixes that forward a message rather than answer it. */
+static const char *const forward_prefixes[] = {
+	"fwd", "fw", "wg", "tr", "i", "vb", "пересл", "переслать", "pārs", "pars", NULL,
+};
+
 static const char *
 skip_space(const char *p)
 {
@@ -22,9 +27,10 @@ skip_space(const char *p)
 	return p;
 }
 
-/* If p starts with a reply prefix and its colon, returns what follows. */
+/* If p starts with a reply prefix and its colon, returns what follows;
+ * *forward_r (unless NULL) tells whether the prefix was a forward's. */
 static const char *
-strip_one_prefix(const char *p)
+strip_one_prefix(const char *p, gboolean *forward_r)
 {
 	const char *colon = NULL;
 	const char *q;
@@ -67,6 +73,8 @@ strip_one_prefix(const char *p)
 		colon = q + 1;
 	else if (strncmp(q, "\xef\xbc\x9a", 3) == 0) /* full-width colon */
 		colon = q + 3;
+	if (colon != NULL && forward_r != NULL)
+		*forward_r = g_strv_contains(forward_prefixes, folded);
 	return colon;
 }
 
@@ -111,6 +119,34 @@ subject_tag(const char *tag_prefix, gint64 ticket)
 	return g_strdup_printf("[%s%" G_GINT64_FORMAT "]", tag_prefix, ticket);
 }
 
+gboolean
+subject_is_forward(const char *subject, const char *tag_prefix)
+{
+	const char *p;
+
+	if (subject == NULL)
+		return FALSE;
+	/* the leading run of prefixes and tags, as subject_normalize() reads it */
+	p = skip_space(subject);
+	for (;;) {
+		gboolean forward = FALSE;
+		const char *next = strip_one_prefix(p, &forward);
+		gint64 n;
+		gsize tlen;
+
+		if (forward)
+			return TRUE;
+		if (next != NULL) {
+			p = skip_space(next);
+			continue;
+		}
+		tlen = tag_at(p, tag_prefix, &n);
+		if (tlen == 0)
+			return FALSE;
+		p = skip_space(p + tlen);
+	}
+}
+
 char *
 subject_normalize(const char *subject, const char *tag_prefix)
 {
@@ -123,7 +159,7 @@ subject_normalize(const char *subject, const char *tag_prefix)
 	/* prefixes and tags may alternate: "Re: [#12] AW: Re: question" */
 	p = skip_space(subject);
 	for (;;) {
-		const char *next = strip_one_prefix(p);
+		const char *next = strip_one_prefix(p, NULL);
 		gint64 n;
 		gsize tlen;
 

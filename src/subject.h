@@ -18,6 +18,12 @@
 char *subject_normalize(const char *subject, const char *tag_prefix);
 
 /*
+ * TRUE when the leading prefixes of subject (those subject_normalize()
+ * removes) include a forward's: Fwd, Fw, WG, TR, I, VB, Пересл, Pārs…
+ */
+gboolean subject_is_forward(const char *subject, const char *tag_prefix);
+
+/*
  * Finds our tag "[PREFIX123]" in subject; TRUE with the ticket number in
  * *ticket_r when there is one (the first, if several).
  */

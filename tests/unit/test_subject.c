@@ -66,6 +66,23 @@ test_tags(void)
 	g_assert_false(subject_find_tag(NULL, "#", &n));
 }
 
+static void
+test_forward(void)
+{
+	g_assert_true(subject_is_forward("Fwd: x", "#"));
+	g_assert_true(subject_is_forward("FW: x", "#"));
+	g_assert_true(subject_is_forward("Re: [#4] WG: x", "#"));
+	g_assert_true(subject_is_forward("Пересл: x", "#"));
+	g_assert_true(subject_is_forward("PĀRS: x", "#"));
+	g_assert_true(subject_is_forward("Fwd[2]: x", "#"));
+	g_assert_false(subject_is_forward("Re: x", "#"));
+	g_assert_false(subject_is_forward("Fwd x", "#"));
+	g_assert_false(subject_is_forward("x Fwd: y", "#"));
+	g_assert_false(subject_is_forward("Forward: x", "#"));
+	g_assert_false(subject_is_forward(NULL, "#"));
+	g_assert_false(subject_is_forward("[#4] status", "#"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -73,5 +90,6 @@ main(int argc, char **argv)
 	g_test_add_func("/subject/prefixes", test_prefixes);
 	g_test_add_func("/subject/not-prefixes", test_not_prefixes);
 	g_test_add_func("/subject/tags", test_tags);
+	g_test_add_func("/subject/forward", test_forward);
 	return g_test_run();
 }
