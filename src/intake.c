@@ -266,6 +266,13 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 }
 
 /*
+ * A mail to thousands is no conversation: the customer's To and Cc make
+ * at most this many participants (RFC 5321's least number of recipients
+ * a relay must take in one mail), so an answer cannot fan out to them all.
+ */
+#define MAX_PARTICIPANTS 100
+
+/*
  * Participants, copied on the answers: the customer, whom the customer
  * put in To or Cc of their own mail, and whom an agent adds (#cc).
  * Called for the customer's mail only: anyone else who writes to a
@@ -274,20 +281,42 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
  * address the header of our answer could not show.
  */
 static MdStatus
-add_customer_side(MdIntake *in, const MdMessage *msg, gint64 ticket)
+add_customer_side(MdIntake *in, const MdMessage *msg, gint64 ticket, gint64 now)
 {
 	GPtrArray *lists[] = { msg->to, msg->cc };
+	g_autoptr(GPtrArray) have = g_ptr_array_new_with_free_func(g_free);
+	guint left_out = 0;
 	MdStatus st;
 
+	if ((st = store_ticket_participants(in->store, ticket, have)) != MD_OK)
+		return st;
 	for (unsigned l = 0; l < G_N_ELEMENTS(lists); l++)
 		for (guint i = 0; i < lists[l]->len; i++) {
 			const char *a = ((const MdAddress *)lists[l]->pdata[i])->addr;
+			gboolean known = FALSE;
 
-			if (address_valid(a) && !address_is_ours(in->cfg, a) &&
-			    conf_agent_by_address(in->cfg, a) == NULL &&
-			    (st = store_participant_add(in->store, ticket, a, "cc")) != MD_OK)
+			if (!address_valid(a) || address_is_ours(in->cfg, a) ||
+			    conf_agent_by_address(in->cfg, a) != NULL)
+				continue;
+			for (guint k = 0; k < have->len && !known; k++)
+				known = g_ascii_strcasecmp(have->pdata[k], a) == 0;
+			if (!known && have->len >= MAX_PARTICIPANTS) {
+				left_out++;
+				continue;
+			}
+			if ((st = store_participant_add(in->store, ticket, a, "cc")) != MD_OK)
 				return st;
+			if (!known)
+				g_ptr_array_add(have, g_strdup(a));
 		}
+	if (left_out > 0) {
+		g_autofree char *n = g_strdup_printf("%u", left_out);
+
+		if ((st = store_event_add(in->store, ticket, now, "maildesk", "participants-capped",
+		                          NULL, n)) != MD_OK ||
+		    (st = store_ticket_flag(in->store, ticket)) != MD_OK)
+			return st;
+	}
 	return MD_OK;
 }
 
@@ -958,7 +987,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	    (st = store_participant_add(store, ticket.id, reply_to->addr, "customer")) != MD_OK)
 		goto out;
 	if (new_ticket || from_customer(&ticket, sender, reply_to)) {
-		if ((st = add_customer_side(in, msg, ticket.id)) != MD_OK)
+		if ((st = add_customer_side(in, msg, ticket.id, now)) != MD_OK)
 			goto out;
 	} else if (!spoofed && !env->no_ack) {
 		gboolean known = FALSE;

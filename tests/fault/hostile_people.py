@@ -324,6 +324,27 @@ def hidden_recipients(site):
     return tid
 
 
+def fan_out(site):
+    """A customer's mail to 300 people makes at most 100 participants."""
+    to = ",\r\n ".join(f"p{i}@many.example" for i in range(150))
+    cc = ",\r\n ".join(f"P{i}@Many.example" for i in range(150, 300))
+    tid, got = new_ticket(site, "300 in To and Cc", [
+        ("From", "Ria <ria@customer.test>"), ("To", "support@example.com,\r\n " + to),
+        ("Cc", cc), ("Subject", "Everyone")])
+    eq("300 in To and Cc: the acknowledgement goes to the customer alone",
+       [m.rcpts for m in got if m.kind == "ack"], [["ria@customer.test"]])
+    eq("300 in To and Cc: 100 participants, the customer included", len(site.participants(tid)),
+       100)
+    result("ria@customer.test" in site.participants(tid), "300 in To and Cc: the customer is one")
+    eq("300 in To and Cc: the cap is an event", site.one(
+        "SELECT new_value FROM events WHERE ticket_id = ? AND what = 'participants-capped'", tid),
+        "201")
+    got = agent_reply(site, tid, "To all of you.\n")
+    replies = [m for m in got if m.kind == "reply"]
+    eq("300 in To and Cc: the reply goes to 100", [len(m.rcpts) for m in replies], [100])
+    envelope_is_header("300 in To and Cc reply", replies)
+
+
 def strangers(site):
     """Point 4: nobody but the customer (and agents' #cc) makes participants."""
     tid, got = new_ticket(site, "customer with To and Cc", [
@@ -474,6 +495,11 @@ def own_addresses(site):
         ("all ours, no envelope sender", [("From", "Support <SUPPORT@example.com>")], None, None),
         ("From an unwritable quoted address, no other", [("From", '"a,b@evil.example"@example.org')],
          None, None),
+        ("From a Cyrillic homoglyph of support@, no other", [("From", "suppоrt@example.com")],
+         None, None),
+        ("From a fullwidth form of our domain, Reply-To the customer",
+         [("From", "support@ｅｘａｍｐｌｅ.com"), ("Reply-To", "pia@customer.test")], None,
+         "pia@customer.test"),
     ]
     for name, headers, sender, want in cases:
         tid, got = new_ticket(site, name, headers + [
@@ -545,6 +571,7 @@ def main():
     site = Site()
     try:
         hidden_recipients(site)
+        fan_out(site)
         strangers(site)
         own_addresses(site)
         envelope_is_header("every mail queued", ALL_MAIL)
