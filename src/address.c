@@ -33,7 +33,10 @@ local_valid(const char *p, gsize n)
 	return TRUE;
 }
 
-/* Dot-separated labels of [A-Za-z0-9-], at least two, none empty or over 63. */
+/*
+ * Dot-separated labels of [A-Za-z0-9-], at least two, none empty or over
+ * 63, the last not all digits.
+ */
 static gboolean
 ascii_domain_valid(const char *d)
 {
@@ -54,7 +57,11 @@ ascii_domain_valid(const char *d)
 			return FALSE;
 		}
 	}
-	return labels >= 2;
+	if (labels < 2)
+		return FALSE;
+	/* an all-digit top label is an IP address without its brackets */
+	d = strrchr(d, '.') + 1;
+	return d[strspn(d, "0123456789")] != '\0';
 }
 
 /* The domain as IDNA ASCII, lower case, no trailing dot; NULL if it has none.  Caller frees. */

@@ -24,7 +24,8 @@
  * envelope: a dot-atom local part of printable ASCII (no quoted string,
  * so no comma, space, '@', quote or control can hide in it), one '@', and
  * a domain of dot-separated labels of letters, digits and hyphens, at
- * least two labels, no address literal ([192.0.2.1]).  A non-ASCII
+ * least two labels, the last not all digits, no address literal
+ * ([192.0.2.1], nor 192.0.2.1 without brackets).  A non-ASCII
  * domain is allowed when it has an IDNA form (it travels as xn--...); a
  * non-ASCII local part is not (it would need SMTPUTF8, which we do not
  * use).  No display name, no angle brackets, no comment.

@@ -284,6 +284,8 @@ def hidden_recipients(site):
         "@route.example:hidden10@evil.example",
         "hidden11@evil.example\u00a0",
         "жук@example.org",
+        "undisclosed-recipients:;",
+        "Team: grp1@example.org, \"g,hidden15@evil.example\"@example.org;",
     ])
     tid, got = new_ticket(site, "hostile Cc", [
         ("From", "Cara <cara@customer.test>"), ("To", "support@example.com, ok4@example.org"),
@@ -291,16 +293,16 @@ def hidden_recipients(site):
     envelope_is_header("hostile Cc ack", [m for m in got if m.kind == "ack"])
     parts = site.participants(tid)
     eq("hostile Cc: participants are the customer and the plain addresses it named",
-       parts, ["cara@customer.test", "ok1@example.org", "ok2@example.org", "ok3@example.org",
-               "ok4@example.org"])
+       parts, ["cara@customer.test", "grp1@example.org", "ok1@example.org", "ok2@example.org",
+               "ok3@example.org", "ok4@example.org"])
     got = agent_reply(site, tid, "Here is the answer.\n")
     replies = [m for m in got if m.kind == "reply"]
     eq("hostile Cc: one reply", len(replies), 1)
     envelope_is_header("hostile Cc reply", replies)
     if replies:
         eq("hostile Cc: the reply's envelope", sorted(replies[0].rcpts),
-           ["cara@customer.test", "ok1@example.org", "ok2@example.org", "ok3@example.org",
-            "ok4@example.org"])
+           ["cara@customer.test", "grp1@example.org", "ok1@example.org", "ok2@example.org",
+            "ok3@example.org", "ok4@example.org"])
         result(b"hidden" not in replies[0].raw.split(b"\r\n\r\n")[0],
                "hostile Cc: no hidden address in the reply's header")
 

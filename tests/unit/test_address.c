@@ -67,7 +67,7 @@ test_valid(void)
 	static const char *const good[] = {
 		"a@b.c", "first.last+tag@example.org", "o'brien@example.ie", "user@пример.рф",
 		"x_y-z=1@sub.example.co.uk", "UPPER@EXAMPLE.ORG", "a!#$%&'*+-/=?^_`{|}~@x.example",
-		"user@xn--e1afmkfd.xn--p1ai",
+		"user@xn--e1afmkfd.xn--p1ai", "a@1.example", "a@example.c0m",
 	};
 	static const char *const bad[] = {
 		NULL, "", "plain", "@example.org", "a@", "a@b", "root@localhost",
@@ -75,7 +75,8 @@ test_valid(void)
 		"\"a,hidden@evil.example,b\"@example.org", "\"a b\"@example.org", "\"a\"@example.org",
 		"\"a@b\"@example.org", "\"\\\"\"@example.org", "\"\"@example.org",
 		/* literals and routes */
-		"a@[127.0.0.1]", "a@[IPv6:::1]", "@relay.example:a@example.org",
+		"a@[127.0.0.1]", "a@[IPv6:::1]", "@relay.example:a@example.org", "a@192.0.2.7",
+		"a@example.123",
 		/* more than one address, a display name, a group */
 		"x@y.z, z@w.v", "<x@y.z>", "Name <x@y.z>", "g: x@y.z;", "a@b.c@d.e",
 		/* controls, spaces, non-ASCII local parts, comments */
