@@ -989,7 +989,8 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (new_ticket || from_customer(&ticket, sender, reply_to)) {
 		if ((st = add_customer_side(in, msg, ticket.id, now)) != MD_OK)
 			goto out;
-	} else if (!spoofed && !env->no_ack) {
+	} else if (!spoofed && !env->no_ack &&
+	           (guard_check(msg, env->sender, inc.own) & GUARD_AUTOMATIC) == 0) {
 		gboolean known = FALSE;
 
 		if (sender != NULL &&

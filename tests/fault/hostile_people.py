@@ -347,6 +347,23 @@ def fan_out(site):
     envelope_is_header("300 in To and Cc reply", replies)
 
 
+def machine_stranger(site):
+    """An autoresponder writing to a ticket adds nobody and flags nothing."""
+    tid, got = new_ticket(site, "a ticket an autoresponder answers", [
+        ("From", "Uma <uma@customer.test>"), ("To", SUPPORT), ("Subject", "Quiet")])
+    reply_addr = customer_address(tid)
+    raw = mail([("From", "vacation@elsewhere.example"), ("To", reply_addr),
+                ("Cc", "more@elsewhere.example"), ("Auto-Submitted", "auto-replied"),
+                ("Subject", "Out of office")])
+    eq("autoresponder: delivered", site.deliver(raw, reply_addr), 0)
+    eq("autoresponder: nobody becomes a participant", site.participants(tid),
+       ["uma@customer.test"])
+    eq("autoresponder: not flagged as a stranger", site.one(
+        "SELECT needs_attention FROM tickets WHERE id = ?", tid), 0)
+    eq("autoresponder: nothing to the customer",
+       [m.kind for m in take(site) if not set(r.lower() for r in m.rcpts) <= AGENTS], [])
+
+
 def strangers(site):
     """Point 4: nobody but the customer (and agents' #cc) makes participants."""
     tid, got = new_ticket(site, "customer with To and Cc", [
@@ -574,6 +591,7 @@ def main():
     try:
         hidden_recipients(site)
         fan_out(site)
+        machine_stranger(site)
         strangers(site)
         own_addresses(site)
         envelope_is_header("every mail queued", ALL_MAIL)
