@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "address.h"
 #include "agentcmd.h"
 
 /* How much of a line or value an error message repeats. */
@@ -33,12 +34,14 @@ static const char *const kind_names[] = {
 	[AGENTCMD_ETA] = "eta",
 	[AGENTCMD_QUEUE] = "queue",
 	[AGENTCMD_NOTE] = "note",
+	[AGENTCMD_CC] = "cc",
+	[AGENTCMD_UNCC] = "uncc",
 };
 
 static const char *const statuses[] = {"open", "pending", "on-hold", "solved", "closed", NULL};
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
 
-#define KNOWN_COMMANDS "#assign, #take, #status, #priority, #eta, #queue, #note"
+#define KNOWN_COMMANDS "#assign, #take, #status, #priority, #eta, #queue, #note, #cc, #uncc"
 #define STATUS_VALUES "open, pending, on-hold, solved, closed"
 #define PRIORITY_VALUES "low, normal, high, urgent"
 #define ETA_FORMS "2026-12-01, 2026-12-01 14:30, +2d or +4h"
@@ -397,6 +400,28 @@ read_args(MdAgentCmds *c, MdAgentCmd *cmd, const char *rest, char **argv, guint 
 		cmd->arg = g_strdup(value);
 		return TRUE;
 	}
+	case AGENTCMD_CC:
+	case AGENTCMD_UNCC: {
+		g_autofree char *shown = clip(rest);
+
+		if (argc != 1) {
+			refuse(c, cmd->line, argc == 0 ? "needs an address such as name@example.org"
+			                               : "one address a line, not \"%s\"", shown);
+			return FALSE;
+		}
+		value = argv[0];
+		if (strlen(value) >= 2 && value[0] == '<' && value[strlen(value) - 1] == '>')
+			cmd->arg = g_strndup(value + 1, strlen(value) - 2);
+		else
+			cmd->arg = g_strdup(value);
+		/* the one rule our mail's header and envelope keep to */
+		if (!address_valid(cmd->arg)) {
+			refuse(c, cmd->line, "\"%s\" is not a plain address such as name@example.org",
+			       shown);
+			return FALSE;
+		}
+		return TRUE;
+	}
 	case AGENTCMD_ETA: {
 		g_autofree char *shown = clip(rest);
 
@@ -425,6 +450,8 @@ same_effect(const MdAgentCmd *a, const MdAgentCmd *b)
 {
 	switch (a->kind) {
 	case AGENTCMD_ASSIGN:
+	case AGENTCMD_CC:
+	case AGENTCMD_UNCC:
 		/* agents' names and addresses both match case-insensitively */
 		return g_ascii_strcasecmp(a->arg, b->arg) == 0;
 	case AGENTCMD_ETA:
@@ -434,6 +461,13 @@ same_effect(const MdAgentCmd *a, const MdAgentCmd *b)
 	}
 }
 
+/* #cc and #uncc name one address each, and an agent may write several. */
+static gboolean
+per_address(MdAgentCmdKind k)
+{
+	return k == AGENTCMD_CC || k == AGENTCMD_UNCC;
+}
+
 /* Adds cmd (taking it) unless it repeats or contradicts an earlier command. */
 static void
 add_command(MdAgentCmds *c, MdAgentCmd *cmd)
@@ -441,9 +475,13 @@ add_command(MdAgentCmds *c, MdAgentCmd *cmd)
 	for (guint i = 0; i < c->cmds->len; i++) {
 		const MdAgentCmd *old = c->cmds->pdata[i];
 		gboolean rival = (old->kind == AGENTCMD_ASSIGN && cmd->kind == AGENTCMD_TAKE) ||
-		                 (old->kind == AGENTCMD_TAKE && cmd->kind == AGENTCMD_ASSIGN);
+		                 (old->kind == AGENTCMD_TAKE && cmd->kind == AGENTCMD_ASSIGN) ||
+		                 (per_address(old->kind) && per_address(cmd->kind) &&
+		                  old->kind != cmd->kind && same_effect(old, cmd));
 
 		if (old->kind != cmd->kind && !rival)
+			continue;
+		if (!rival && per_address(cmd->kind) && !same_effect(old, cmd))
 			continue;
 		if (rival || !same_effect(old, cmd)) {
 			g_autofree char *shown = clip(old->line);

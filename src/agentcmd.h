@@ -21,6 +21,10 @@
  *                      with its own offset, 2026-12-01T14:30:00+02:00
  *   #queue <name>      move to that queue
  *   #note              the mail is an internal note, not a reply
+ *   #cc <address>      copy that address on the answers to the customer
+ *                      from now on ("<...>" allowed; one a line, several
+ *                      lines allowed; a plain address, see address.h)
+ *   #uncc <address>    stop copying it
  *
  * Names are case-insensitive and may end in a colon ("#Status: Solved").
  */
@@ -42,6 +46,8 @@ typedef enum {
 	AGENTCMD_ETA,
 	AGENTCMD_QUEUE,
 	AGENTCMD_NOTE,
+	AGENTCMD_CC,
+	AGENTCMD_UNCC,
 } MdAgentCmdKind;
 
 typedef struct {
@@ -49,7 +55,8 @@ typedef struct {
 	/*
 	 * assign: the agent's name or address as written, angle brackets
 	 * removed; status, priority: the canonical lower-case value; queue:
-	 * the name as written; NULL for the others.
+	 * the name as written; cc, uncc: the address, angle brackets removed;
+	 * NULL for the others.
 	 */
 	char *arg;
 	gint64 eta; /* AGENTCMD_ETA: UTC seconds, never before now; else 0 */
@@ -87,6 +94,8 @@ typedef struct {
  * argument, an ETA in the past, two different values for one command,
  * #assign together with #take, a line over AGENTCMD_MAX_LINE bytes and
  * command lines beyond AGENTCMD_MAX_COMMANDS (one error for all of them).
+ * #cc and #uncc may each be written for several addresses; #cc and #uncc
+ * of one address conflict.
  *
  * Never NULL.  Caller frees with agentcmd_free().
  */

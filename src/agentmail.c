@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "address.h"
 #include "agentcmd.h"
 #include "agentmail.h"
 #include "dispatch.h"
@@ -31,6 +32,7 @@ struct MdAgentMail {
 	const MdQueue *queue;
 	gint64 eta;
 	int tz_minutes;
+	GPtrArray *cc_add, *cc_remove; /* const char*, borrowed from cmds */
 };
 
 void
@@ -41,6 +43,8 @@ agentmail_free(MdAgentMail *am)
 	agentcmd_free(am->cmds);
 	g_free(am->text);
 	g_ptr_array_unref(am->reasons);
+	g_clear_pointer(&am->cc_add, g_ptr_array_unref);
+	g_clear_pointer(&am->cc_remove, g_ptr_array_unref);
 	g_free(am);
 }
 
@@ -75,6 +79,42 @@ queue_names(const MdConfig *cfg)
 	return g_string_free(out, FALSE);
 }
 
+/*
+ * #cc and #uncc: whom an agent copies on the customer's answers.  Never
+ * one of ours (a loop), an agent (agents get agent mail), or the
+ * customer, who is on every answer and cannot be taken off it.
+ */
+static MdStatus
+check_cc(const MdIntake *in, const MdTicket *t, const MdAgentCmd *c, MdAgentMail *am)
+{
+	gboolean copied = FALSE;
+	MdStatus st;
+
+	if (t->customer_addr != NULL && g_ascii_strcasecmp(c->arg, t->customer_addr) == 0) {
+		g_ptr_array_add(am->reasons, g_strdup_printf("%s: %s is the ticket's customer", c->line,
+		                                             c->arg));
+		return MD_OK;
+	}
+	if (c->kind == AGENTCMD_UNCC) {
+		if ((st = store_is_participant(in->store, t->id, c->arg, &copied)) != MD_OK)
+			return st;
+		if (!copied)
+			g_ptr_array_add(am->reasons, g_strdup_printf("%s: %s is not copied on this "
+			                                             "ticket", c->line, c->arg));
+		else
+			g_ptr_array_add(am->cc_remove, c->arg);
+	} else if (address_is_ours(in->cfg, c->arg)) {
+		g_ptr_array_add(am->reasons, g_strdup_printf("%s: %s is one of our own addresses",
+		                                             c->line, c->arg));
+	} else if (conf_agent_by_address(in->cfg, c->arg) != NULL) {
+		g_ptr_array_add(am->reasons, g_strdup_printf("%s: %s is an agent, who gets agent "
+		                                             "mail instead", c->line, c->arg));
+	} else {
+		g_ptr_array_add(am->cc_add, c->arg);
+	}
+	return MD_OK;
+}
+
 /* The cap rule: whoever gets the ticket must have room for it. */
 static MdStatus
 check_room(const MdIntake *in, const MdTicket *t, const MdAgentCmd *c, const MdAgent *agent,
@@ -107,6 +147,8 @@ agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
 	*am_r = am;
 	am->author = author;
 	am->reasons = g_ptr_array_new_with_free_func(g_free);
+	am->cc_add = g_ptr_array_new();
+	am->cc_remove = g_ptr_array_new();
 	am->tz_minutes = msg->has_date ? msg->date_tz_minutes : 0;
 	am->cmds = agentcmd_parse(fresh, now, am->tz_minutes);
 	am->text = g_strdup(am->cmds->body);
@@ -157,6 +199,10 @@ agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
 				                g_strdup_printf("%s: there is no queue \"%s\" (queues: %s)",
 				                                c->line, c->arg, names));
 			}
+			break;
+		case AGENTCMD_CC:
+		case AGENTCMD_UNCC:
+			st = check_cc(in, t, c, am);
 			break;
 		}
 	}
@@ -256,6 +302,17 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 		*action_r = "agent-refused";
 		return refuse(in, am, t, now, error_r);
 	}
+
+	/* first, so that a reply written with #cc reaches whom it names */
+	for (guint i = 0; i < am->cc_add->len; i++)
+		if ((st = store_participant_add(store, t->id, am->cc_add->pdata[i], "added")) != MD_OK ||
+		    (st = changed(in, t, am, now, "cc-added", NULL, am->cc_add->pdata[i])) != MD_OK)
+			goto store_fail;
+	for (guint i = 0; i < am->cc_remove->len; i++)
+		if ((st = store_participant_remove(store, t->id, am->cc_remove->pdata[i])) != MD_OK ||
+		    (st = changed(in, t, am, now, "cc-removed", am->cc_remove->pdata[i], NULL)) !=
+		            MD_OK)
+			goto store_fail;
 
 	if (am->queue != NULL && strcmp(am->queue->name, t->queue) != 0) {
 		if ((st = changed(in, t, am, now, "queue", t->queue, am->queue->name)) != MD_OK ||

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "commands.h"
 #include "outmail.h"
 #include "privs.h"
@@ -62,6 +63,34 @@ check_template(const MdConfig *cfg, const char *lang, const char *name)
  * root) could not use the database: SQLite writes its -wal and -shm
  * files, and send its lock file, beside it.
  */
+/*
+ * People whose address counts as maildesk's own (address.h) would never
+ * be written to as a customer: usually [maildesk] hostname set to the
+ * domain everyone's mail is at.
+ */
+static void
+warn_own_addresses(const MdConfig *cfg)
+{
+	for (guint i = 0; i < cfg->agents->len; i++) {
+		const MdAgent *a = cfg->agents->pdata[i];
+
+		if (address_is_ours(cfg, a->address))
+			fprintf(stderr, "maildesk: warning: [agent %s] address %s counts as one of "
+			                "maildesk's own (a queue's subaddress, or at [maildesk] hostname "
+			                "%s)\n", a->name, a->address, cfg->hostname);
+	}
+	for (guint i = 0; i < cfg->queues->len; i++) {
+		const MdQueue *q = cfg->queues->pdata[i];
+		const char *at = strrchr(q->addresses->pdata[0], '@');
+
+		if (at != NULL && g_ascii_strcasecmp(at + 1, cfg->hostname) == 0)
+			fprintf(stderr, "maildesk: warning: [maildesk] hostname %s is the domain of "
+			                "[queue %s]: every address at %s counts as maildesk's own and is "
+			                "never a customer; give maildesk a name of its own, such as "
+			                "help.%s\n", cfg->hostname, q->name, cfg->hostname, cfg->hostname);
+	}
+}
+
 static void
 warn_access(const MdConfig *cfg)
 {
@@ -126,6 +155,7 @@ cmd_check_config(const MdGlobal *g, int argc, char **argv)
 			                "way to %s can read the password\n", m->name, m->host);
 	}
 	warn_access(cfg);
+	warn_own_addresses(cfg);
 	/* commands_load_config() left root, or was allowed to keep it */
 	if (geteuid() == 0)
 		fprintf(stderr, "maildesk: warning: running as root (" PRIVS_ALLOW_ROOT_ENV "=1); "

@@ -18,6 +18,7 @@
 
 #include <gmime/gmime.h>
 
+#include "address.h"
 #include "compose.h"
 #include "datefmt.h"
 
@@ -43,41 +44,6 @@ header_reserved(const char *name)
 		if (g_ascii_strncasecmp(name, reserved_prefixes[i], strlen(reserved_prefixes[i])) == 0)
 			return TRUE;
 	return FALSE;
-}
-
-/*
- * A plain addr-spec: dot-atom local part in ASCII, '@', a domain of
- * letters, digits, hyphens and dots (non-ASCII allowed: GMime writes it as
- * IDNA).  No quoted local parts, no domain literals, nothing that could
- * be read as a second address or a comment.
- */
-static gboolean
-addr_valid(const char *addr)
-{
-	const char *at, *p;
-
-	if (addr == NULL || strlen(addr) > 254 || !g_utf8_validate(addr, -1, NULL))
-		return FALSE;
-	at = strrchr(addr, '@');
-	if (at == NULL || at == addr || at[1] == '\0')
-		return FALSE;
-	for (p = addr; p < at; p++) {
-		if (*p == '.') {
-			if (p == addr || p + 1 == at || p[1] == '.')
-				return FALSE;
-		} else if (!g_ascii_isalnum(*p) && strchr("!#$%&'*+-/=?^_`{|}~", *p) == NULL) {
-			return FALSE;
-		}
-	}
-	for (p = at + 1; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (p == at + 1 || p[1] == '.' || p[1] == '\0')
-				return FALSE;
-		} else if (!g_ascii_isalnum(*p) && *p != '-' && (guchar)*p < 0x80) {
-			return FALSE;
-		}
-	}
-	return TRUE;
 }
 
 /* The inside of <...>: printable ASCII, no brackets, spaces or specials. */
@@ -278,15 +244,15 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 	g_autofree char *refs = NULL;
 	g_autofree char *subject = NULL;
 
-	if (r == NULL || h == NULL || !addr_valid(h->from_addr) || !addr_valid(h->to_addr) ||
-	    (h->reply_to != NULL && !addr_valid(h->reply_to)) || !msgid_valid(h->message_id))
+	if (r == NULL || h == NULL || !address_valid(h->from_addr) || !address_valid(h->to_addr) ||
+	    (h->reply_to != NULL && !address_valid(h->reply_to)) || !msgid_valid(h->message_id))
 		return NULL;
 
 	msg = g_mime_message_new(FALSE);
 	add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, h->from_name, h->from_addr);
 	add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, h->to_name, h->to_addr);
 	for (guint i = 0; h->cc != NULL && h->cc[i] != NULL; i++)
-		if (addr_valid(h->cc[i]))
+		if (address_valid(h->cc[i]))
 			add_mailbox(msg, GMIME_ADDRESS_TYPE_CC, NULL, h->cc[i]);
 	if (h->reply_to != NULL)
 		add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, h->reply_to);
@@ -373,4 +339,67 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 		return NULL;
 	}
 	return bytes;
+}
+
+/* The header block of raw (up to and with its blank line), or all of raw. */
+static gsize
+header_block_len(const guint8 *raw, gsize len)
+{
+	for (gsize i = 0; i + 1 < len; i++) {
+		if (raw[i] != '\n')
+			continue;
+		if (raw[i + 1] == '\n')
+			return i + 2;
+		if (raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+static void
+add_recipients(InternetAddressList *list, GPtrArray *out)
+{
+	int n = list != NULL ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		const char *addr;
+		gboolean seen = FALSE;
+
+		/* compose writes no groups; a group read back is nobody's envelope */
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		addr = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		if (addr == NULL || !address_valid(addr) || !g_str_is_ascii(addr))
+			continue;
+		for (guint k = 0; k < out->len && !seen; k++)
+			seen = g_ascii_strcasecmp(out->pdata[k], addr) == 0;
+		if (!seen)
+			g_ptr_array_add(out, g_strdup(addr));
+	}
+}
+
+char **
+compose_recipients(const guint8 *raw, gsize len)
+{
+	GPtrArray *out = g_ptr_array_new();
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+
+	if (raw == NULL)
+		len = 0;
+	stream = g_mime_stream_mem_new_with_buffer((const char *)(raw != NULL ? raw : (const guint8 *)""),
+	                                           header_block_len(raw, len));
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (msg != NULL) {
+		add_recipients(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), out);
+		add_recipients(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), out);
+		g_object_unref(msg);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }

@@ -56,4 +56,16 @@ typedef struct {
  */
 GByteArray *compose_message(const MdRendered *r, const MdComposeHeaders *h);
 
+/*
+ * The envelope recipients of a composed message, read back from its own
+ * header by GMime: every mailbox of its To and Cc headers that passes
+ * address_valid(), in IDNA (ASCII) form, each once (case-insensitive),
+ * in header order.  Nothing else can be an envelope recipient: an
+ * address that is not shown in To or Cc is never one, and one that the
+ * header shows in a form another parser could split differently is
+ * none.  Reads the header block only.  NULL-terminated, possibly empty;
+ * caller frees with g_strfreev().  GMime must be initialised.
+ */
+char **compose_recipients(const guint8 *raw, gsize len);
+
 #endif

@@ -22,7 +22,7 @@ typedef struct {
 static const char *const known_maildesk_keys[] = {
 	"database", "secret_file", "hostname", "templates", "default_language", "site_name",
 	"fallback_charsets", "subject_tag_prefix", "reopen_days", "busy_timeout",
-	"send_after_deliver", "user", NULL
+	"send_after_deliver", "user", "recipient_delimiter", NULL
 };
 static const char *const known_limits_keys[] = {
 	"autoreply_per_hour", "ticket_mails_per_hour", "max_message_size", "max_mime_depth",
@@ -400,6 +400,7 @@ conf_free(MdConfig *cfg)
 	g_strfreev(cfg->fallback_charsets);
 	g_free(cfg->subject_tag_prefix);
 	g_free(cfg->user);
+	g_free(cfg->recipient_delimiter);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_starttls);
 	g_free(cfg->smtp_username);
@@ -448,6 +449,14 @@ load_maildesk(Loader *ld, GKeyFile *kf, MdConfig *cfg)
 	cfg->busy_timeout_ms = (int)get_int(ld, kf, g, "busy_timeout", 30, 1, 3600) * 1000;
 	cfg->send_after_deliver = get_bool(ld, kf, g, "send_after_deliver", TRUE);
 	cfg->user = get_string(ld, kf, g, "user", NULL);
+	cfg->recipient_delimiter = get_string(ld, kf, g, "recipient_delimiter", "+");
+	if (cfg->recipient_delimiter[strspn(cfg->recipient_delimiter, "+-_=.~#%&!$*/^`{|}?'")] !=
+	    '\0')
+		problem(ld, g, "recipient_delimiter",
+		        "\"%s\": only characters such as + or - (as Postfix's recipient_delimiter)",
+		        cfg->recipient_delimiter);
+	if (*cfg->recipient_delimiter == '\0')
+		problem(ld, g, "recipient_delimiter", "empty: + at least");
 	if (cfg->user != NULL) {
 		struct passwd *pw = *cfg->user != '\0' ? getpwnam(cfg->user) : NULL;
 

@@ -83,6 +83,7 @@ typedef struct {
 	int busy_timeout_ms;
 	gboolean send_after_deliver;
 	char *user;               /* who to become when started as root, or NULL */
+	char *recipient_delimiter; /* Postfix's: characters that start a subaddress ("+") */
 
 	/* [limits] */
 	int autoreply_per_hour;

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "address.h"
 #include "agentmail.h"
 #include "authres.h"
 #include "clock.h"
@@ -261,19 +262,71 @@ store_incoming(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
 	    (st = store_message_id_add(store, msg->message_id, at->ticket, *row_r, m.direction)) !=
 	            MD_OK)
 		return st;
-	/* whom an agent (or we) copy is not thereby on the customer's side */
-	if (strcmp(at->audience, "customer") != 0 || strcmp(m.direction, "out") == 0)
-		return MD_OK;
-	for (guint i = 0; i < msg->cc->len; i++) {
-		const MdAddress *a = msg->cc->pdata[i];
+	return MD_OK;
+}
 
-		if (a->addr != NULL && strchr(a->addr, '@') != NULL &&
-		    conf_queue_for_address(in->cfg, a->addr) == NULL &&
-		    conf_agent_by_address(in->cfg, a->addr) == NULL &&
-		    (st = store_participant_add(store, at->ticket, a->addr, "cc")) != MD_OK)
+/*
+ * A mail to thousands is no conversation: the customer's To and Cc make
+ * at most this many participants (RFC 5321's least number of recipients
+ * a relay must take in one mail), so an answer cannot fan out to them all.
+ */
+#define MAX_PARTICIPANTS 100
+
+/*
+ * Participants, copied on the answers: the customer, whom the customer
+ * put in To or Cc of their own mail, and whom an agent adds (#cc).
+ * Called for the customer's mail only: anyone else who writes to a
+ * ticket's address is stored on it but never copied on its answers.
+ * Never one of ours (a loop), an agent (agents get agent mail) or an
+ * address the header of our answer could not show.
+ */
+static MdStatus
+add_customer_side(MdIntake *in, const MdMessage *msg, gint64 ticket, gint64 now)
+{
+	GPtrArray *lists[] = { msg->to, msg->cc };
+	g_autoptr(GPtrArray) have = g_ptr_array_new_with_free_func(g_free);
+	guint left_out = 0;
+	MdStatus st;
+
+	if ((st = store_ticket_participants(in->store, ticket, have)) != MD_OK)
+		return st;
+	for (unsigned l = 0; l < G_N_ELEMENTS(lists); l++)
+		for (guint i = 0; i < lists[l]->len; i++) {
+			const char *a = ((const MdAddress *)lists[l]->pdata[i])->addr;
+			gboolean known = FALSE;
+
+			if (!address_valid(a) || address_is_ours(in->cfg, a) ||
+			    conf_agent_by_address(in->cfg, a) != NULL)
+				continue;
+			for (guint k = 0; k < have->len && !known; k++)
+				known = g_ascii_strcasecmp(have->pdata[k], a) == 0;
+			if (!known && have->len >= MAX_PARTICIPANTS) {
+				left_out++;
+				continue;
+			}
+			if ((st = store_participant_add(in->store, ticket, a, "cc")) != MD_OK)
+				return st;
+			if (!known)
+				g_ptr_array_add(have, g_strdup(a));
+		}
+	if (left_out > 0) {
+		g_autofree char *n = g_strdup_printf("%u", left_out);
+
+		if ((st = store_event_add(in->store, ticket, now, "maildesk", "participants-capped",
+		                          NULL, n)) != MD_OK ||
+		    (st = store_ticket_flag(in->store, ticket)) != MD_OK)
 			return st;
 	}
 	return MD_OK;
+}
+
+/* The mail is the ticket's customer's: From or whom it answers to is theirs. */
+static gboolean
+from_customer(const MdTicket *t, const char *sender, const MdAddress *customer)
+{
+	return t->customer_addr != NULL &&
+	       ((sender != NULL && g_ascii_strcasecmp(sender, t->customer_addr) == 0) ||
+	        (customer != NULL && g_ascii_strcasecmp(customer->addr, t->customer_addr) == 0));
 }
 
 /* What intake learnt about one message before it touches a ticket. */
@@ -284,7 +337,7 @@ typedef struct {
 	const char *sha;
 	const MdEnvelope *env;
 	const char *sender;       /* From, else the envelope sender; NULL if neither */
-	const MdAddress *reply_to; /* where answers go (guard.c) */
+	const MdAddress *reply_to; /* whom to answer: address_customer(), or NULL */
 	gboolean own;             /* its Message-ID is one of ours */
 	gint64 now;
 } Incoming;
@@ -646,14 +699,14 @@ out:
 	return st;
 }
 
-/* import: From is one of our own addresses, an agent's or a queue's. */
+/* import: From is one of our own addresses (address_is_ours) or an agent's. */
 static gboolean
 from_us(const MdConfig *cfg, const MdMessage *msg)
 {
 	const char *from = msg->from != NULL ? msg->from->addr : NULL;
 
 	return from != NULL && (conf_agent_by_address(cfg, from) != NULL ||
-	                        conf_queue_for_address(cfg, from) != NULL);
+	                        address_is_ours(cfg, from));
 }
 
 /* import: whom our own mail was written to, the first To, then Cc, not ours. */
@@ -666,8 +719,7 @@ addressee(const MdConfig *cfg, const MdMessage *msg)
 		for (guint i = 0; i < lists[l]->len; i++) {
 			const MdAddress *a = lists[l]->pdata[i];
 
-			if (a->addr != NULL && strchr(a->addr, '@') != NULL &&
-			    conf_queue_for_address(cfg, a->addr) == NULL &&
+			if (address_valid(a->addr) && !address_is_ours(cfg, a->addr) &&
 			    conf_agent_by_address(cfg, a->addr) == NULL)
 				return a;
 		}
@@ -826,8 +878,9 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 {
 	const MdConfig *cfg = in->cfg;
 	MdStore *store = in->store;
+	MdAddress env_spare = { 0 };
 	Incoming inc = { msg, raw, len, sha, env, sender_address(msg, env->sender),
-		         guard_reply_address(msg), FALSE, clock_now() };
+		         address_customer(cfg, msg, env->sender, &env_spare), FALSE, clock_now() };
 	gint64 now = inc.now;
 	gint64 dup_row, dup_ticket;
 	MdThreadFacts facts = { 0 };
@@ -843,7 +896,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	Placement at = { 0, "customer", "customer", NULL };
 	MdStatus st;
 	guint reasons;
-	gboolean new_ticket = FALSE, history = FALSE;
+	gboolean new_ticket = FALSE, history = FALSE, stranger = FALSE;
 
 	if ((st = store_message_by_hash(store, sha, &dup_row, &dup_ticket)) != MD_OK)
 		return st;
@@ -894,6 +947,11 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (subject_find_tag(msg->subject, cfg->subject_tag_prefix, &facts.tag_ticket) &&
 	    sender != NULL &&
 	    (st = store_is_participant(store, facts.tag_ticket, sender,
+	                               &facts.tag_sender_is_participant)) != MD_OK)
+		return st;
+	/* the customer as answered (Reply-To) is the participant a web form made */
+	if (facts.tag_ticket > 0 && !facts.tag_sender_is_participant && reply_to != NULL &&
+	    (st = store_is_participant(store, facts.tag_ticket, reply_to->addr,
 	                               &facts.tag_sender_is_participant)) != MD_OK)
 		return st;
 
@@ -974,7 +1032,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (new_ticket) {
 		const MdQueue *q = in->import_queue != NULL ? in->import_queue
 		                                            : pick_queue(cfg, msg, env->recipient);
-		const char *customer = reply_to ? reply_to->addr : sender;
+		const char *customer = reply_to ? reply_to->addr : NULL;
 		g_autofree char *known_lang = NULL;
 		const char *lang;
 
@@ -1018,10 +1076,28 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	res->ticket = ticket.id;
 	res->ticket_created = new_ticket;
 
-	if (sender != NULL &&
-	    (st = store_participant_add(store, ticket.id, sender,
-	                                new_ticket ? "customer" : "participant")) != MD_OK)
+	if (new_ticket && reply_to != NULL &&
+	    (st = store_participant_add(store, ticket.id, reply_to->addr, "customer")) != MD_OK)
 		goto out;
+	if (new_ticket || from_customer(&ticket, sender, reply_to)) {
+		if ((st = add_customer_side(in, msg, ticket.id, now)) != MD_OK)
+			goto out;
+	} else if (!spoofed && !env->no_ack &&
+	           (guard_check(msg, env->sender, inc.own) & GUARD_AUTOMATIC) == 0) {
+		gboolean known = FALSE;
+
+		if (sender != NULL &&
+		    (st = store_is_participant(store, ticket.id, sender, &known)) != MD_OK)
+			goto out;
+		/* kept on the ticket as ever, but nobody's word for the
+		 * customer: an agent looks, and the customer hears nothing */
+		stranger = !known;
+		if (stranger &&
+		    ((st = store_event_add(store, ticket.id, now, sender ? sender : "unknown",
+		                           "stranger-mail", NULL, env->recipient)) != MD_OK ||
+		     (st = store_ticket_flag(store, ticket.id)) != MD_OK))
+			goto out;
+	}
 	at.ticket = ticket.id;
 	if ((st = store_incoming(in, msg, raw, len, sha, env, &at, now, &res->message_row)) != MD_OK)
 		goto out;
@@ -1032,6 +1108,9 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		res->ack_withheld = g_strdup(env->no_ack ? "import" : "not-new");
 	} else if (reasons != 0) {
 		res->ack_withheld = guard_describe(reasons);
+	} else if (reply_to == NULL) {
+		/* only our own or unwritable addresses: stored, flagged, unanswered */
+		res->ack_withheld = guard_describe(GUARD_NO_ADDRESS);
 	} else {
 		int count = 0;
 
@@ -1072,7 +1151,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	} else if ((reasons & GUARD_AUTOMATIC) == 0) {
 		st = tell_assignee(in, &inc, &ticket, FALSE, res);
 	}
-	if (st == MD_OK && action == THREAD_REOPEN && !new_ticket && reasons == 0) {
+	if (st == MD_OK && action == THREAD_REOPEN && !new_ticket && reasons == 0 && !stranger) {
 		g_autofree char *withheld = NULL;
 
 		st = notify_customer(in, &ticket, "status-reopened", NULL, NULL, NULL, now, &withheld,

@@ -19,6 +19,7 @@
 #include <gmime/gmime.h>
 
 #include "clock.h"
+#include "compose.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
@@ -265,6 +266,55 @@ record_outcome(const MdConfig *cfg, MdStore *store, GBytes *secret, const MdOutb
 	return store_commit(store);
 }
 
+/* addr with its domain in IDNA form, or NULL.  Caller frees. */
+static char *
+idna_form(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	g_autofree char *domain = NULL;
+
+	if (at == NULL || !g_utf8_validate(addr, -1, NULL))
+		return NULL;
+	domain = g_hostname_to_ascii(at + 1);
+	if (domain == NULL)
+		return NULL;
+	return g_strdup_printf("%.*s@%s", (int)(at - addr), addr, domain);
+}
+
+/*
+ * The row's recipients that its own mail shows in To or Cc, as
+ * compose_recipients() reads them (NULL-terminated, borrowed from
+ * shown).  A recipient the header does not show is never sent to,
+ * whatever wrote the row: it is logged and left out.
+ */
+static GPtrArray *
+shown_rcpts(const MdOutboxRow *row, char **shown)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; row->rcpts[i] != NULL; i++) {
+		g_autofree char *idna = idna_form(row->rcpts[i]);
+		const char *found = NULL;
+
+		for (guint k = 0; shown[k] != NULL && found == NULL; k++)
+			if (g_ascii_strcasecmp(shown[k], row->rcpts[i]) == 0 ||
+			    (idna != NULL && g_ascii_strcasecmp(shown[k], idna) == 0))
+				found = shown[k];
+		if (found != NULL) {
+			if (!g_ptr_array_find(out, found, NULL))
+				g_ptr_array_add(out, (gpointer)found);
+		} else {
+			g_autofree char *safe = log_safe(row->rcpts[i]);
+
+			log_warning("ticket=%" G_GINT64_FORMAT " outbox=%" G_GINT64_FORMAT
+			            " to=<%s> not shown in the mail's To or Cc: not sent to",
+			            row->ticket_id, row->id, safe);
+		}
+	}
+	g_ptr_array_add(out, NULL);
+	return out;
+}
+
 MdStatus
 outbox_drain(const MdConfig *cfg, MdStore *store, GBytes *secret, MdDrainCounts *counts_r)
 {
@@ -299,8 +349,10 @@ outbox_drain(const MdConfig *cfg, MdStore *store, GBytes *secret, MdDrainCounts 
 			g_autofree char *detail = NULL;
 			gsize len;
 			const guint8 *data = g_bytes_get_data(row->raw, &len);
+			g_auto(GStrv) shown = compose_recipients(data, len);
+			g_autoptr(GPtrArray) rcpts = shown_rcpts(row, shown);
 			int code = 0;
-			MdSmtpResult r = smtp_send(smtp, row->env_from, (const char *const *)row->rcpts,
+			MdSmtpResult r = smtp_send(smtp, row->env_from, (const char *const *)rcpts->pdata,
 			                           data, len, &code, &detail);
 
 			st = record_outcome(cfg, store, secret, row, r, code, detail, smtp_refused(smtp),

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "address.h"
 #include "compose.h"
 #include "digest.h"
 #include "datefmt.h"
@@ -130,14 +131,40 @@ customer_threading(const MdIntake *in, const MdTicket *t, char **in_reply_to_r, 
 	return MD_OK;
 }
 
-static char *
-join_addrs(const char *first, const char *const *more)
+/* Why addr may not receive a mail to the customer's side, or NULL. */
+static const char *
+unfit_recipient(const MdConfig *cfg, const char *addr)
 {
-	GString *out = g_string_new(first);
+	if (!address_valid(addr))
+		return "not a plain address";
+	if (address_is_ours(cfg, addr))
+		return "one of our own addresses";
+	return NULL;
+}
 
-	for (guint i = 0; more != NULL && more[i] != NULL; i++)
-		g_string_append_printf(out, ", %s", more[i]);
-	return g_string_free(out, FALSE);
+/*
+ * The Cc of m less every address unfit_recipient() refuses (agent mail:
+ * less the invalid ones only), into cc (NULL-terminated).  Compose would
+ * drop an invalid one from the header; it is dropped here, before the
+ * header and the envelope are made, and an event on the ticket says so.
+ */
+static MdStatus
+usable_cc(const MdIntake *in, const MdTicket *t, const MdOutMail *m, gint64 now, GPtrArray *cc)
+{
+	MdStatus st = MD_OK;
+
+	for (guint i = 0; m->cc != NULL && m->cc[i] != NULL && st == MD_OK; i++) {
+		const char *why = m->to_agents ? (address_valid(m->cc[i]) ? NULL : "not a plain address")
+		                               : unfit_recipient(in->cfg, m->cc[i]);
+
+		if (why == NULL)
+			g_ptr_array_add(cc, g_strdup(m->cc[i]));
+		else if (t != NULL)
+			st = store_event_add(in->store, t->id, now, "maildesk", "recipient-dropped",
+			                     m->cc[i], why);
+	}
+	g_ptr_array_add(cc, NULL);
+	return st;
 }
 
 MdStatus
@@ -160,6 +187,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	g_autofree char *refs_joined = NULL;
 	g_autofree char *rcpts = NULL;
 	g_autofree char *cc_joined = NULL;
+	g_auto(GStrv) envelope = NULL;
+	g_autoptr(GPtrArray) cc = g_ptr_array_new_with_free_func(g_free);
+	const char *why;
 	/* GLib's global generator is seeded once; g_uuid_string_random()
 	 * read /dev/urandom for every mail */
 	g_autofree char *rand_part = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
@@ -174,6 +204,20 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		                           m->to_agents ? "agent" : "customer");
 		return MD_CONFIG;
 	}
+	/* the last word on who gets a mail to the customer's side: never
+	 * ourselves (a loop), never an address the header cannot show */
+	why = m->to_agents ? NULL : unfit_recipient(cfg, m->to_addr);
+	if (why != NULL) {
+		*withheld_r = g_strdup(address_valid(m->to_addr) ? "own-address" : "unwritable-address");
+		if (t != NULL &&
+		    ((st = store_event_add(store, t->id, now, "maildesk", "recipient-dropped",
+		                           m->to_addr, why)) != MD_OK ||
+		     (st = store_ticket_flag(store, t->id)) != MD_OK))
+			goto fail;
+		return MD_OK;
+	}
+	if ((st = usable_cc(in, t, m, now, cc)) != MD_OK)
+		goto fail;
 	r = template_render_file(cfg->templates, m->language, cfg->default_language, m->template,
 	                         ctx, error_r);
 	if (r == NULL)
@@ -214,7 +258,7 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	h.from_addr = support_addr;
 	h.to_name = m->to_name;
 	h.to_addr = m->to_addr;
-	h.cc = m->cc;
+	h.cc = (const char *const *)cc->pdata;
 	h.reply_to = reply_addr;
 	h.message_id = message_id;
 	h.in_reply_to = in_reply_to;
@@ -240,9 +284,15 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 
 	sha = digest_sha256_hex(raw->data, raw->len);
 	refs_joined = g_strjoinv(" ", (char **)refs->pdata);
-	rcpts = join_addrs(m->to_addr, m->cc);
-	if (m->cc != NULL && m->cc[0] != NULL)
-		cc_joined = g_strjoinv(", ", (char **)m->cc);
+	/* the envelope is what the header shows, as GMime reads it back */
+	envelope = compose_recipients(raw->data, raw->len);
+	if (envelope[0] == NULL) {
+		*withheld_r = g_strdup("unwritable-address");
+		return t != NULL ? store_ticket_flag(store, t->id) : MD_OK;
+	}
+	rcpts = g_strjoinv(", ", envelope);
+	if (cc->len > 1)
+		cc_joined = g_strjoinv(", ", (char **)cc->pdata);
 	if (t != NULL) {
 		out.ticket_id = t->id;
 		out.direction = "out";

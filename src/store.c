@@ -816,7 +816,8 @@ store_ticket_get(MdStore *s, gint64 id, MdTicket *t, gboolean *found_r)
 MdStatus
 store_is_participant(MdStore *s, gint64 ticket, const char *addr, gboolean *yes_r)
 {
-	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM participants WHERE ticket_id = ? AND address = ?");
+	sqlite3_stmt *st = stmt(s, "SELECT 1 FROM participants WHERE ticket_id = ? AND address = ? "
+	                           "AND role <> 'participant'");
 
 	*yes_r = FALSE;
 	if (st == NULL)
@@ -954,8 +955,10 @@ store_ticket_flag(MdStore *s, gint64 id)
 MdStatus
 store_participant_add(MdStore *s, gint64 ticket, const char *addr, const char *role)
 {
-	sqlite3_stmt *st = stmt(s, "INSERT OR IGNORE INTO participants (ticket_id, address, role) "
-	                           "VALUES (?, ?, ?)");
+	/* a legacy 'participant' row (someone who merely wrote) becomes real */
+	sqlite3_stmt *st = stmt(s, "INSERT INTO participants (ticket_id, address, role) "
+	                           "VALUES (?, ?, ?) ON CONFLICT (ticket_id, address) DO UPDATE "
+	                           "SET role = excluded.role WHERE participants.role = 'participant'");
 
 	if (st == NULL)
 		return MD_TEMPFAIL;
@@ -963,6 +966,19 @@ store_participant_add(MdStore *s, gint64 ticket, const char *addr, const char *r
 	bind_text(st, 2, addr);
 	bind_text(st, 3, role);
 	return run(s, st, "participant add");
+}
+
+MdStatus
+store_participant_remove(MdStore *s, gint64 ticket, const char *addr)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM participants WHERE ticket_id = ? AND address = ? "
+	                           "AND role <> 'customer'");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	bind_text(st, 2, addr);
+	return run(s, st, "participant remove");
 }
 
 /* Writes len bytes into the zeroblob of table.column in row, in chunks. */
@@ -1608,7 +1624,7 @@ MdStatus
 store_ticket_participants(MdStore *s, gint64 ticket, GPtrArray *addrs_r)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT address FROM participants WHERE ticket_id = ? "
-	                           "ORDER BY rowid");
+	                           "AND role <> 'participant' ORDER BY rowid");
 
 	if (st == NULL)
 		return MD_TEMPFAIL;

@@ -152,6 +152,13 @@ MdStatus store_ticket_by_same_message(MdStore *s, const char *message_id, const 
                                       gint64 attachments, gint64 attachment_bytes,
                                       gint64 *ticket_r);
 MdStatus store_ticket_get(MdStore *s, gint64 id, MdTicket *t, gboolean *found_r);
+/*
+ * Participants of a ticket (case-insensitive addresses) by role: customer
+ * (the ticket's customer), cc (put in To or Cc by the customer), added
+ * (by an agent's #cc).  Rows of role 'participant' are from before
+ * issue 12 (anyone who once wrote to the ticket): kept, but no
+ * participant to these queries, and made real when added again.
+ */
 MdStatus store_is_participant(MdStore *s, gint64 ticket, const char *addr, gboolean *yes_r);
 MdStatus store_customer_upsert(MdStore *s, const char *addr, const char *name, gint64 *id_r,
                                char **language_r);
@@ -163,6 +170,8 @@ MdStatus store_ticket_set_status(MdStore *s, gint64 id, const char *status, gint
 MdStatus store_ticket_touch(MdStore *s, gint64 id, int tz_minutes, gint64 now);
 MdStatus store_ticket_flag(MdStore *s, gint64 id);
 MdStatus store_participant_add(MdStore *s, gint64 ticket, const char *addr, const char *role);
+/* Removes addr from the ticket's participants; never the customer. */
+MdStatus store_participant_remove(MdStore *s, gint64 ticket, const char *addr);
 MdStatus store_message_insert(MdStore *s, const MdNewMessage *m, gint64 *row_r);
 MdStatus store_attachment_insert(MdStore *s, gint64 message_row, const char *filename,
                                  const char *content_type, const char *disposition, gint64 size);

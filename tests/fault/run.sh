@@ -154,9 +154,11 @@ is "gave up: the notice itself got the 4xx and waits its turn" \
 stop_sink
 start_sink "$PORT" "$SITE/sink" -f RCPT
 # a reply with a Cc (as an agent's reply copies the customer's Cc): two
-# recipients of one row, both refused, make one notice naming each
+# recipients of one row, both refused, make one notice naming each (send
+# only sends to whom the mail's own To and Cc show: the Cc is added to it)
 sql "INSERT INTO outbox (ticket_id, message_row, kind, env_from, rcpts, raw, created, next_attempt)
-	SELECT ticket_id, message_row, 'reply', env_from, rcpts || ', cc@example.org', raw, created, 0
+	SELECT ticket_id, message_row, 'reply', env_from, rcpts || ', cc@example.org',
+	CAST('Cc: cc@example.org' || char(13, 10) || raw AS BLOB), created, 0
 	FROM outbox WHERE id = $G"
 queued=$((queued + 1))
 sql "UPDATE outbox SET next_attempt = 0 WHERE status = 'queued'"
@@ -242,7 +244,8 @@ RELAYD=$!
 for _ in $(seq 50); do python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$RPORT)))" 2>/dev/null && break; sleep 0.1; done
 sed -i "s#^url = .*#url = smtp://127.0.0.1:$RPORT#" "$CONF"
 sql "INSERT INTO outbox (ticket_id, message_row, kind, env_from, rcpts, raw, created, next_attempt)
-	SELECT ticket_id, message_row, 'reply', env_from, 'ann@example.org, gone@example.org', raw, created, 0
+	SELECT ticket_id, message_row, 'reply', env_from, 'ann@example.org, gone@example.org',
+	CAST('Cc: ann@example.org, gone@example.org' || char(13, 10) || raw AS BLOB), created, 0
 	FROM outbox WHERE ticket_id = $T_A AND kind = 'ack'"
 P=$(sql "SELECT max(id) FROM outbox")
 notices=$(sql "SELECT count(*) FROM outbox WHERE kind = 'agent-delivery-failed'")

@@ -174,9 +174,10 @@ test_refused_lines(void)
 	g_assert_cmpuint(c->cmds->len, ==, 1);
 
 	check_refused("#foo", "#foo: unknown command; the commands are #assign, #take, #status, "
-	                      "#priority, #eta, #queue, #note");
+	                      "#priority, #eta, #queue, #note, #cc, #uncc");
 	check_refused("#status2 solved", "#status2 solved: unknown command; the commands are "
-	                                 "#assign, #take, #status, #priority, #eta, #queue, #note");
+	                                 "#assign, #take, #status, #priority, #eta, #queue, #note, "
+	                                 "#cc, #uncc");
 	check_refused("#status done",
 	              "#status done: \"done\" is not one of open, pending, on-hold, solved, closed");
 	check_refused("#priority critical",
@@ -225,6 +226,44 @@ test_conflicts(void)
 	g_assert_cmpuint(same_agent->errors->len, ==, 0);
 	g_assert_cmpuint(same_agent->cmds->len, ==, 1);
 	g_assert_cmpuint(both->cmds->len, ==, 1);
+}
+
+/* #cc and #uncc: one plain address a line, several lines, no contradiction. */
+static void
+test_cc(void)
+{
+	g_autoptr(MdAgentCmds) many = parse("#cc ann@example.org\n#cc <Bob@Example.org>\n"
+	                                    "#uncc carol@example.org\n#CC: ANN@example.org\n"
+	                                    "Text\n");
+
+	g_assert_cmpuint(many->errors->len, ==, 0);
+	g_assert_cmpuint(many->cmds->len, ==, 3);
+	g_assert_cmpint(cmd(many, 0)->kind, ==, AGENTCMD_CC);
+	g_assert_cmpstr(cmd(many, 0)->arg, ==, "ann@example.org");
+	g_assert_cmpstr(cmd(many, 1)->arg, ==, "Bob@Example.org");
+	g_assert_cmpint(cmd(many, 2)->kind, ==, AGENTCMD_UNCC);
+	g_assert_cmpstr(many->body, ==, "Text\n");
+	check_one("#uncc <x@example.org>", AGENTCMD_UNCC, "x@example.org");
+
+	check_refused("#cc", "#cc: needs an address such as name@example.org");
+	check_refused("#uncc <>", "#uncc <>: \"<>\" is not a plain address such as "
+	                          "name@example.org");
+	check_refused("#cc a@example.org b@example.org",
+	              "#cc a@example.org b@example.org: one address a line, not "
+	              "\"a@example.org b@example.org\"");
+	check_refused("#cc a@example.org,b@example.org",
+	              "#cc a@example.org,b@example.org: \"a@example.org,b@example.org\" is not a "
+	              "plain address such as name@example.org");
+	check_refused("#cc \"a,hidden@evil.example\"@example.org",
+	              "#cc \"a,hidden@evil.example\"@example.org: \"\"a,hidden@evil.example\"@"
+	              "example.org\" is not a plain address such as name@example.org");
+	check_refused("#cc x@[127.0.0.1]",
+	              "#cc x@[127.0.0.1]: \"x@[127.0.0.1]\" is not a plain address such as "
+	              "name@example.org");
+	check_refused("#cc Ann <ann@example.org>",
+	              "#cc Ann <ann@example.org>: one address a line, not \"Ann <ann@example.org>\"");
+	check_refused("#cc ann@example.org\n#uncc ANN@example.org",
+	              "#uncc ANN@example.org: conflicts with \"#cc ann@example.org\"");
 }
 
 static void
@@ -434,6 +473,7 @@ main(int argc, char **argv)
 	g_test_add_func("/agentcmd/case-aliases", test_case_aliases);
 	g_test_add_func("/agentcmd/refused-lines", test_refused_lines);
 	g_test_add_func("/agentcmd/conflicts", test_conflicts);
+	g_test_add_func("/agentcmd/cc", test_cc);
 	g_test_add_func("/agentcmd/eta-relative", test_eta_relative);
 	g_test_add_func("/agentcmd/eta-absolute", test_eta_absolute);
 	g_test_add_func("/agentcmd/eta-iso", test_eta_iso);

@@ -680,9 +680,11 @@ test_bad_addresses(void)
 		"x@y, z@w", "<x@y>", "Name <x@y>", "ж@example.org", "a..b@example.org",
 		".a@example.org", "a@example..org", "a@exa mple.org", "a@[127.0.0.1]",
 		"\"quoted\"@example.org", "a(comment)@example.org", "a@b@c",
+		/* a dotless domain is the relay's own (root@localhost) */
+		"a@b",
 	};
 	static const char *const good[] = {
-		"a@b", "first.last+tag@example.org", "o'brien@example.ie", "user@пример.рф",
+		"a@b.c", "first.last+tag@example.org", "o'brien@example.ie", "user@пример.рф",
 		"x_y-z=1@sub.example.co.uk",
 	};
 	MdRendered *r = rendered("S", "b\n", NULL);
@@ -768,6 +770,104 @@ test_ack_end_to_end(void)
 	}
 }
 
+/* The envelope of raw as a ", "-joined string.  Caller frees. */
+static char *
+envelope_of(const guint8 *raw, gsize len)
+{
+	g_auto(GStrv) rcpts = compose_recipients(raw, len);
+
+	return g_strjoinv(", ", rcpts);
+}
+
+/*
+ * Customer-supplied Cc addresses in every hostile form: what the header
+ * shows and what the envelope holds are the same mailboxes, and no
+ * address hidden in a quoted local part, a literal or a group reaches
+ * either.
+ */
+static void
+test_recipients_hostile_cc(void)
+{
+	static const char *const cc[] = {
+		"\"a,hidden@evil.example,b\"@example.org",
+		"\"a hidden@evil.example\"@example.org",
+		"\"a@hidden.example\"@example.org",
+		"\"x\\\"\r\nBcc: hidden@evil.example\"@example.org",
+		"hidden@[192.0.2.7]",
+		"hidden@[IPv6:2001:db8::1]",
+		"grp: hidden@evil.example;",
+		"Hidden <hidden@evil.example>",
+		"hidden@evil.example, other@evil.example",
+		"hidden@evil.example\r\nBcc: more@evil.example",
+		"@route.example:hidden@evil.example",
+		"hidden@localhost",
+		"ok1@example.org",
+		"OK1@example.org",
+		"ok2@пример.рф",
+		NULL,
+	};
+	MdRendered *r = rendered("S", "b\n", NULL);
+	MdComposeHeaders h = headers_default();
+	GByteArray *a;
+	GMimeMessage *m;
+	g_autofree char *env = NULL;
+	g_autofree char *wire = NULL;
+	InternetAddressList *shown;
+
+	h.cc = cc;
+	a = compose_message(r, &h);
+	g_assert_nonnull(a);
+	assert_wire_clean(a);
+	wire = wire_string(a);
+	env = envelope_of(a->data, a->len);
+	g_assert_cmpstr(env, ==, "anna@example.org, ok1@example.org, ok2@xn--e1afmkfd.xn--p1ai");
+	g_assert_null(strstr(wire, "hidden"));
+	g_assert_null(strstr(env, "hidden"));
+	m = parse(a);
+	shown = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC);
+	/* ok1 twice in the header (as given), once in the envelope */
+	g_assert_cmpint(internet_address_list_length(shown), ==, 3);
+	g_object_unref(m);
+	g_byte_array_unref(a);
+	rendered_free(r);
+}
+
+/* Read back from header text we did not write: only plain mailboxes count. */
+static void
+test_recipients_read_back(void)
+{
+	static const struct {
+		const char *header, *want;
+	} cases[] = {
+		{ "To: a@example.org\r\nCc: \"a,hidden@evil.example,b\"@example.org\r\n",
+		  "a@example.org" },
+		{ "To: \"quoted space\"@example.org, b@example.org\r\n", "b@example.org" },
+		{ "To: c@[127.0.0.1], d@example.org\r\n", "d@example.org" },
+		{ "To: undisclosed: e@example.org, f@example.org;\r\n", "" },
+		{ "To: =?utf-8?q?Evil=2C_hidden=40evil=2Eexample=2C?= <g@example.org>\r\n",
+		  "g@example.org" },
+		{ "To: \"Comma, Name\" <h@example.org>\r\nCc: H@EXAMPLE.ORG\r\n", "h@example.org" },
+		{ "To: i@example.org (comment, hidden@evil.example)\r\n", "i@example.org" },
+		{ "From: j@example.org\r\nBcc: hidden@evil.example\r\nReply-To: k@example.org\r\n",
+		  "" },
+		{ "To: l@example.org\r\n\r\nCc: hidden@evil.example\r\n", "l@example.org" },
+		{ "", "" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *raw = g_strconcat(cases[i].header, "\r\nbody\r\n", NULL);
+		g_autofree char *env = envelope_of((const guint8 *)raw, strlen(raw));
+
+		g_test_message("%s", cases[i].header);
+		g_assert_cmpstr(env, ==, cases[i].want);
+	}
+	{
+		g_auto(GStrv) none = compose_recipients(NULL, 0);
+
+		g_assert_null(none[0]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -786,6 +886,8 @@ main(int argc, char **argv)
 	g_test_add_func("/compose/body-newlines", test_body_newlines);
 	g_test_add_func("/compose/bad-addresses", test_bad_addresses);
 	g_test_add_func("/compose/ack-end-to-end", test_ack_end_to_end);
+	g_test_add_func("/compose/recipients-hostile-cc", test_recipients_hostile_cc);
+	g_test_add_func("/compose/recipients-read-back", test_recipients_read_back);
 	rc = g_test_run();
 	g_mime_shutdown();
 	return rc;

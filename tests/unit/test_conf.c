@@ -166,6 +166,40 @@ test_queue_address_plus(void)
 	g_assert_cmpuint(problems->len, ==, 2);
 }
 
+/* recipient_delimiter: "+" by default, punctuation only. */
+static void
+test_recipient_delimiter(void)
+{
+	static const char *const bad[] = { "+@", "+ -", "+a", "\"", "+(" };
+	g_autofree char *good_path = write_conf("[maildesk]\ntemplates = .\nrecipient_delimiter = +-\n"
+	                                        "[queue support]\naddress = support@example.com\n");
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(MdConfig) cfg = conf_load(good_path, problems);
+
+	g_assert_cmpuint(problems->len, ==, 0);
+	g_assert_cmpstr(cfg->recipient_delimiter, ==, "+-");
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *text = g_strdup_printf("[maildesk]\ntemplates = .\n"
+		                                        "recipient_delimiter = %s\n"
+		                                        "[queue support]\naddress = s@example.com\n",
+		                                        bad[i]);
+		g_autofree char *path = write_conf(text);
+		g_autoptr(GPtrArray) p = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(MdConfig) c = conf_load(path, p);
+
+		g_test_message("%s", bad[i]);
+		g_assert_true(has_problem(p, "[maildesk] recipient_delimiter"));
+	}
+	{
+		g_autofree char *path = write_conf("[maildesk]\ntemplates = .\n"
+		                                   "[queue support]\naddress = s@example.com\n");
+		g_autoptr(GPtrArray) p = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(MdConfig) c = conf_load(path, p);
+
+		g_assert_cmpstr(c->recipient_delimiter, ==, "+");
+	}
+}
+
 /* Agents: names #assign can tell apart, queues that exist, DKIM with our authserv-id. */
 static void
 test_agents(void)
@@ -347,6 +381,7 @@ main(int argc, char **argv)
 	g_test_add_func("/conf/calendars", test_calendars);
 	g_test_add_func("/conf/message-size-bound", test_message_size_bound);
 	g_test_add_func("/conf/queue-address-plus", test_queue_address_plus);
+	g_test_add_func("/conf/recipient-delimiter", test_recipient_delimiter);
 	g_test_add_func("/conf/mailboxes", test_mailboxes);
 	g_test_add_func("/conf/mailbox-problems", test_mailbox_problems);
 	rc = g_test_run();

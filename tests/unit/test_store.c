@@ -247,6 +247,29 @@ test_message_flow(void)
 	g_assert_true(yes);
 	g_assert_cmpint(store_is_participant(s, t.id + 1, "ann@example.org", &yes), ==, MD_OK);
 	g_assert_false(yes);
+	{
+		g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+
+		/* a sender of old (role participant) is nobody until named */
+		g_assert_cmpint(store_begin(s), ==, MD_OK);
+		g_assert_cmpint(store_participant_add(s, t.id, "eve@example.net", "participant"), ==,
+		                MD_OK);
+		g_assert_cmpint(store_is_participant(s, t.id, "eve@example.net", &yes), ==, MD_OK);
+		g_assert_false(yes);
+		g_assert_cmpint(store_participant_add(s, t.id, "EVE@example.net", "cc"), ==, MD_OK);
+		g_assert_cmpint(store_is_participant(s, t.id, "eve@example.net", &yes), ==, MD_OK);
+		g_assert_true(yes);
+		/* a customer stays the customer, and cannot be removed */
+		g_assert_cmpint(store_participant_add(s, t.id, "ann@example.org", "added"), ==, MD_OK);
+		g_assert_cmpint(store_participant_remove(s, t.id, "ANN@example.org"), ==, MD_OK);
+		g_assert_cmpint(store_participant_remove(s, t.id, "Eve@Example.net"), ==, MD_OK);
+		g_assert_cmpint(store_is_participant(s, t.id, "eve@example.net", &yes), ==, MD_OK);
+		g_assert_false(yes);
+		g_assert_cmpint(store_ticket_participants(s, t.id, all), ==, MD_OK);
+		g_assert_cmpuint(all->len, ==, 1);
+		g_assert_cmpstr(all->pdata[0], ==, "ann@example.org");
+		g_assert_cmpint(store_commit(s), ==, MD_OK);
+	}
 	g_assert_cmpint(store_autoreply_count(s, "ann@example.org", 900, &count), ==, MD_OK);
 	g_assert_cmpint(count, ==, 1);
 	g_assert_cmpint(store_autoreply_count(s, "ann@example.org", 1001, &count), ==, MD_OK);
