@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guard.h"
+#include "tnef.h"
 
 /* Mailboxes no person reads: answering them only feeds loops. */
 static gboolean
@@ -80,6 +81,14 @@ guard_is_bounce(const MdMessage *msg, const char *env_sender)
 	return FALSE;
 }
 
+gboolean
+guard_is_receipt(const MdMessage *msg)
+{
+	return msg->has_mdn || tnef_class_is_report(msg->tnef_class) ||
+	       (msg->is_report && msg->report_type != NULL &&
+	        g_ascii_strcasecmp(msg->report_type, "disposition-notification") == 0);
+}
+
 const MdAddress *
 guard_reply_address(const MdMessage *msg)
 {
@@ -117,6 +126,8 @@ guard_check(const MdMessage *msg, const char *env_sender, gboolean own_mail)
 	/* delivery, disposition and feedback reports are all machine mail */
 	if (guard_is_bounce(msg, env_sender) || msg->is_report)
 		r |= GUARD_BOUNCE;
+	if (guard_is_receipt(msg))
+		r |= GUARD_RECEIPT;
 	if (to == NULL)
 		r |= GUARD_NO_ADDRESS;
 	if (msg->auto_response_suppress != NULL &&
@@ -138,7 +149,7 @@ guard_describe(guint reasons)
 		{ GUARD_LIST, "list" }, { GUARD_AUTOREPLY, "autoreply" },
 		{ GUARD_OWN_MAIL, "own-mail" }, { GUARD_BOUNCE, "bounce" },
 		{ GUARD_NO_ADDRESS, "no-address" }, { GUARD_SUPPRESS, "suppress" },
-		{ GUARD_RATE, "rate-limit" },
+		{ GUARD_RATE, "rate-limit" }, { GUARD_RECEIPT, "receipt" },
 	};
 	GString *out = g_string_new(NULL);
 

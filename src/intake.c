@@ -345,7 +345,8 @@ take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAge
 		return store_event_add(in->store, ticket->id, inc->now, author->address,
 		                       "agent-automatic-mail", NULL, why);
 	}
-	if ((st = agentmail_prepare(in, inc->msg, ticket, author, purpose, inc->now, &am)) != MD_OK)
+	if ((st = agentmail_prepare(in, inc->msg, inc->raw, inc->len, ticket, author, purpose,
+	                            inc->now, &am)) != MD_OK)
 		return st;
 	at.kind = agentmail_kind(am);
 	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at, inc->now,
