@@ -88,20 +88,15 @@ string8(const BYTE *data, gsize size)
 	return s != NULL ? s : g_utf8_make_valid((const char *)data, (gssize)n);
 }
 
-/* A UTF-16LE MAPI string as UTF-8, or NULL.  Caller frees. */
+/* A PT_UNICODE property: libytnef has turned its UTF-16 into UTF-8 (not
+ * always valid: surrogates are encoded one by one) in a NUL-terminated
+ * buffer of 3 * size / 2 + 1 bytes, size still the UTF-16 one.  Caller frees. */
 static char *
 unicode(const BYTE *data, gsize size)
 {
-	gsize units = size / 2, n = 0;
-	g_autofree gunichar2 *copy = g_new(gunichar2, units + 1);
+	gsize n = strnlen((const char *)data, 3 * size / 2 + 1);
 
-	/* copied: the property data need not be aligned for gunichar2 */
-	for (; n < units; n++) {
-		copy[n] = (gunichar2)(data[2 * n] | data[2 * n + 1] << 8);
-		if (copy[n] == 0)
-			break;
-	}
-	return g_utf16_to_utf8(copy, (glong)n, NULL, NULL, NULL);
+	return g_utf8_make_valid((const char *)data, (gssize)n);
 }
 
 /* A string property in either form, or NULL.  Caller frees. */
@@ -194,6 +189,33 @@ read_attachment(MdTnef *out, Attachment *a)
 	g_ptr_array_add(out->files, f);
 }
 
+/*
+ * The MAPI name of a down-level (MS Mail) message class, as Outlook itself
+ * maps them: a read receipt's attMessageClass is often only
+ * "IPM.Microsoft Mail.Read Receipt".  Takes cls, returns it or its MAPI name.
+ */
+static char *
+mapi_class(char *cls)
+{
+	static const char *const names[][2] = {
+		{ "IPM.Microsoft Mail.Note", "IPM.Note" },
+		{ "IPM.Microsoft Mail.Read Receipt", "Report.IPM.Note.IPNRN" },
+		{ "IPM.Microsoft Mail.Non-Delivery", "Report.IPM.Note.NDR" },
+		{ "IPM.Microsoft Schedule.MtgReq", "IPM.Schedule.Meeting.Request" },
+		{ "IPM.Microsoft Schedule.MtgRespP", "IPM.Schedule.Meeting.Resp.Pos" },
+		{ "IPM.Microsoft Schedule.MtgRespN", "IPM.Schedule.Meeting.Resp.Neg" },
+		{ "IPM.Microsoft Schedule.MtgRespA", "IPM.Schedule.Meeting.Resp.Tent" },
+		{ "IPM.Microsoft Schedule.MtgCncl", "IPM.Schedule.Meeting.Canceled" },
+	};
+
+	for (unsigned i = 0; cls != NULL && i < G_N_ELEMENTS(names); i++)
+		if (g_ascii_strcasecmp(cls, names[i][0]) == 0) {
+			g_free(cls);
+			return g_strdup(names[i][1]);
+		}
+	return cls;
+}
+
 MdTnef *
 tnef_read(const guint8 *data, gsize len)
 {
@@ -213,11 +235,10 @@ tnef_read(const guint8 *data, gsize len)
 	out->files = g_ptr_array_new_with_free_func((GDestroyNotify)file_free);
 	out->skipped = g_ptr_array_new_with_free_func(g_free);
 
-	cls = nonempty(g_strndup(tnef.messageClass, sizeof tnef.messageClass));
+	cls = nonempty(string_property(&tnef.MapiProperties, PR_MESSAGE_CLASS));
 	if (cls == NULL)
-		cls = nonempty(string_property(&tnef.MapiProperties, PR_MESSAGE_CLASS));
-	if (cls != NULL && !g_utf8_validate(cls, -1, NULL))
-		g_clear_pointer(&cls, g_free);
+		cls = mapi_class(nonempty(string8((const BYTE *)tnef.messageClass,
+		                                  sizeof tnef.messageClass)));
 	out->message_class = cls;
 
 	out->body = string_property(&tnef.MapiProperties, PR_BODY);
