@@ -227,6 +227,9 @@ tnef_read(const guint8 *data, gsize len)
 		return NULL;
 	TNEFInitialize(&tnef);
 	tnef.Debug = 0;
+	/* libytnef allocates each field at the size the stream claims, up to
+	 * this many MB: no field can be longer than the stream itself */
+	tnef.attachmentSize = (int)(len >> 20) + 1;
 	if (parse_quietly(data, len, &tnef) != 0) {
 		TNEFFree(&tnef);
 		return NULL;
