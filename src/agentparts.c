@@ -25,6 +25,9 @@
 
 #define DEFAULT_MAX_DEPTH 64
 #define DEFAULT_MAX_PARTS 10000
+/* Decoded bytes of one text part read as text at most, as parse.c does:
+ * the words of a reply, not a data dump */
+#define MAX_PART_TEXT (2u << 20)
 
 typedef struct {
 	MdAgentParts *out;
@@ -121,6 +124,7 @@ text_of(GMimeObject *obj)
 
 	if (data == NULL)
 		return g_strdup("");
+	len = MIN(len, MAX_PART_TEXT);
 	if (!g_utf8_validate(data, (gssize)len, NULL) && charset != NULL && *charset != '\0') {
 		const char *iconv_name = g_mime_charset_iconv_name(charset);
 
