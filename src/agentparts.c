@@ -217,6 +217,69 @@ append_text(Walk *w, const char *text)
 	g_string_append(w->text, text);
 }
 
+/* Our marks in 8-bit text, or in UTF-16 (Outlook's .msg files, text
+ * saved as Unicode): the bytes are searched again without their NULs. */
+static gboolean
+has_mark_any_width(const guint8 *data, gsize len)
+{
+	g_autofree char *narrow = NULL;
+	gsize n = 0;
+
+	if (agentparts_has_agent_mark((const char *)data, len))
+		return TRUE;
+	if (memchr(data, '\0', len) == NULL)
+		return FALSE;
+	narrow = g_malloc(len);
+	for (gsize i = 0; i < len; i++)
+		if (data[i] != '\0')
+			narrow[n++] = (char)data[i];
+	return agentparts_has_agent_mark(narrow, n);
+}
+
+/* A saved mail sent as a file: by its type or name (.eml, Outlook's .msg),
+ * or because its bytes are a mail's header (GMime reads a From and one of
+ * Subject, Date, Message-ID). */
+static gboolean
+is_mail_file(const char *type, const char *name, const guint8 *data, gsize len)
+{
+	static const char *const extensions[] = { ".eml", ".msg", ".emlx", ".mbox", ".mbx", ".oft" };
+	gsize name_len = name != NULL ? strlen(name) : 0;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *m;
+	gboolean mail = FALSE;
+
+	if (g_ascii_strncasecmp(type, "message/", 8) == 0 ||
+	    g_ascii_strcasecmp(type, "application/vnd.ms-outlook") == 0 ||
+	    g_ascii_strcasecmp(type, "application/mbox") == 0)
+		return TRUE;
+	for (unsigned i = 0; i < G_N_ELEMENTS(extensions); i++) {
+		gsize n = strlen(extensions[i]);
+
+		if (name_len > n && g_ascii_strcasecmp(name + name_len - n, extensions[i]) == 0)
+			return TRUE;
+	}
+	/* only what starts as a header can be one */
+	if (data == NULL || len < 8 || !g_ascii_isalpha(data[0]) ||
+	    memchr(data, ':', MIN(len, (gsize)80)) == NULL)
+		return FALSE;
+	stream = g_mime_stream_mem_new_with_buffer((const char *)data, MIN(len, (gsize)(256 << 10)));
+	parser = g_mime_parser_new_with_stream(stream);
+	m = g_mime_parser_construct_message(parser, NULL);
+	if (m != NULL) {
+		GMimeHeaderList *h = g_mime_object_get_header_list(GMIME_OBJECT(m));
+
+		mail = g_mime_header_list_contains(h, "From") &&
+		       (g_mime_header_list_contains(h, "Subject") ||
+		        g_mime_header_list_contains(h, "Date") ||
+		        g_mime_header_list_contains(h, "Message-ID"));
+		g_object_unref(m);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return mail;
+}
+
 /* The files of a TNEF stream, each a new MIME part of its own. */
 static void
 take_tnef(Walk *w, GMimeObject *obj, GBytes *bytes)
@@ -253,8 +316,8 @@ take_tnef(Walk *w, GMimeObject *obj, GBytes *bytes)
 		GMimeStream *src;
 		GMimeDataWrapper *wrapper;
 
-		if ((fdata != NULL && agentparts_has_agent_mark(fdata, n)) ||
-		    g_str_has_prefix(f->content_type, "message/") ||
+		if ((fdata != NULL && has_mark_any_width((const guint8 *)fdata, n)) ||
+		    is_mail_file(f->content_type, f->filename, (const guint8 *)fdata, n) ||
 		    g_str_has_prefix(f->content_type, "text/html")) {
 			if (w->out->withheld->len < 100)
 				g_ptr_array_add(w->out->withheld,
@@ -301,9 +364,17 @@ take_leaf(Walk *w, GMimeObject *obj)
 		withhold(w, obj, NULL, "the headers of a mail");
 		return;
 	}
-	if (data != NULL && agentparts_has_agent_mark((const char *)data, len)) {
+	if (data != NULL && has_mark_any_width(data, len)) {
 		withhold(w, obj, NULL, "holds mail to agents (our marker or a note or agent address)");
 		return;
+	}
+	{
+		g_autofree char *type = mime_type_of(obj);
+
+		if (is_mail_file(type, name, data, len)) {
+			withhold(w, obj, NULL, "an attached mail");
+			return;
+		}
 	}
 	if (is_type(obj, "text", "*")) {
 		g_autofree char *text = text_of(obj);

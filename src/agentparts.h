@@ -16,11 +16,12 @@
  *  - passed on: files (a part with a file name) and images, unchanged,
  *    and the files inside a TNEF stream as ordinary MIME parts;
  *  - withheld, with the reason: attached mail of any kind (every message type,
- *    text/rfc822-headers), HTML parts, text attachments that hold a quote,
+ *    text/rfc822-headers, a saved mail as a file: .eml, Outlook's .msg, or
+ *    bytes that are a mail's header), HTML parts, text attachments that hold a quote,
  *    unnamed parts that are not images, encrypted parts, TNEF bodies and
  *    the TNEF attachments that are messages or objects, a TNEF stream that
  *    cannot be read, and any part holding our agent-mail marker or a
- *    ticket's note or agent address.
+ *    ticket's note or agent address (in 8-bit or UTF-16 text).
  * It never writes or logs.
  */
 #ifndef MD_AGENTPARTS_H

@@ -7,8 +7,9 @@ One agent writes a real internal note through the note address; maildesk
 mails it to the ticket's assignee, who answers that mail as real clients
 do: Apple Mail (text, image, text: the last text part quotes our mail),
 Apple Mail in rich text (the HTML version in several parts), Outlook's
-"attach original" (our agent mail attached as message/rfc822), Outlook's
-rich text (a winmail.dat whose body quotes our mail, a file inside it).
+"attach original" (our agent mail attached as message/rfc822), our mail
+saved and attached as a file, Outlook's rich text (a winmail.dat whose
+body quotes our mail, a file inside it).
 The mail queued to the customer, every part decoded, must hold the agent's
 words and their file, and neither the note's text, nor a note or agent
 address, nor our agent-mail marker.
@@ -235,6 +236,19 @@ def layout_outlook_attached(t):
     return m, ["OUTLOOK-ATTACH"], ("report.pdf", PDF)
 
 
+def layout_saved_mail(t):
+    """Our agent mail dragged into the reply as a file: an .eml sent as
+    application/octet-stream, and the same bytes under a plain name."""
+    m = reply_headers(t, EmailMessage())
+    m.set_content("SAVED-MAIL: the invoice is attached.\n")
+    m.add_attachment(PDF, maintype="application", subtype="pdf", filename="invoice.pdf")
+    m.add_attachment(t["note_raw"], maintype="application", subtype="octet-stream",
+                     filename=f"Re [#{t['tid']}] printer.eml")
+    m.add_attachment(t["note_raw"], maintype="application", subtype="octet-stream",
+                     filename="details")
+    return m, ["SAVED-MAIL"], ("invoice.pdf", PDF)
+
+
 def layout_outlook_rtf(t):
     """Outlook rich text: text quoting our mail Outlook-style, and a
     winmail.dat whose body is the whole reply with the quote and whose
@@ -287,6 +301,7 @@ def test_leaks(site):
                       t["tid"])
         result(ev is not None and "attached mail" in ev,
                f"outlookattach: an event names the withheld mail ({ev!r})")
+    check_layout(site, "savedmail", layout_saved_mail)
     t = check_layout(site, "outlookrtf", layout_outlook_rtf)
     if t is not None:
         ev = site.one("SELECT new_value FROM events WHERE ticket_id = ? AND what = 'parts-withheld'",

@@ -245,6 +245,38 @@ test_kinds(void)
 	g_assert_false(leaks(p));
 }
 
+/* Saved mail sent as a file: by type, by name, by content; our marks in
+ * UTF-16 (Outlook's .msg) too. */
+static void
+test_mail_files(void)
+{
+	static const guint8 utf16_note[] = { 0xd0, 0xcf, 0x11, 0xe0, 's', 0, 'u', 0, 'p', 0, '+', 0,
+		                             '5', 0, '-', 0, 'n', 0, 'o', 0, 't', 0, 'e', 0, '-', 0,
+		                             '0', 0, '1', 0, '2', 0, '3', 0, '4', 0, '5', 0, '6', 0,
+		                             '7', 0, '8', 0, '9', 0, 'a', 0, 'b', 0, 'c', 0, 'd', 0,
+		                             'e', 0, 'f', 0, '@', 0, 'x', 0 };
+	g_autofree char *msg_b64 = g_base64_encode(utf16_note, sizeof utf16_note);
+	g_autofree char *eml_b64 = g_base64_encode(
+	        (const guchar *)"From: Support <support@example.com>\nSubject: [#5] x\n\nhello\n", 59);
+	g_autofree char *raw = g_strdup_printf(
+	        HEAD "Content-Type: multipart/mixed; boundary=b\n\n"
+	             "--b\nContent-Type: text/plain\n\nSee below.\n"
+	             "--b\nContent-Type: application/octet-stream; name=\"Re [#5].EML\"\n\nhello\n"
+	             "--b\nContent-Type: application/vnd.ms-outlook; name=a.bin\n\nhello\n"
+	             "--b\nContent-Type: application/octet-stream; name=note.msg2\n"
+	             "Content-Transfer-Encoding: base64\n\n%s\n"
+	             "--b\nContent-Type: application/octet-stream; name=forwarded\n"
+	             "Content-Transfer-Encoding: base64\n\n%s\n"
+	             "--b\nContent-Type: application/octet-stream; name=data.bin\n\nFrom here on: data\n"
+	             "--b--\n",
+	        msg_b64, eml_b64);
+	g_autoptr(MdAgentParts) p = read_mail(raw, NULL);
+
+	g_assert_cmpuint(p->withheld->len, ==, 4);
+	g_assert_cmpuint(p->attachments->len, ==, 1);
+	g_assert_nonnull(strstr(p->withheld->pdata[0], "EML"));
+}
+
 /* A rich reply: the plain version gives the text; the images of the HTML
  * version pass, its HTML parts (Apple's trailing one too) do not. */
 static void
@@ -327,6 +359,7 @@ main(int argc, char **argv)
 	g_test_add_func("/agentparts/tnef-files", test_tnef_files);
 	g_test_add_func("/agentparts/kinds", test_kinds);
 	g_test_add_func("/agentparts/alternative", test_alternative);
+	g_test_add_func("/agentparts/mail-files", test_mail_files);
 	g_test_add_func("/agentparts/unreadable", test_unreadable);
 	g_test_add_func("/agentparts/agent-mark", test_agent_mark);
 	return g_test_run();
