@@ -151,7 +151,7 @@ static char *
 mime_type_of(GMimeObject *obj)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	char *type = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
+	g_autofree char *type = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
 
 	if (type == NULL)
 		return g_strdup("application/octet-stream");

@@ -13,6 +13,10 @@
  * Postfix reads on a tempfail), so while libytnef runs, stdout goes to
  * /dev/null, under a lock (lmtpd parses in several threads and nothing else
  * of maildesk writes stdout while it handles mail).
+ *
+ * libytnef (2.0) loses memory on some corrupt streams (a handler failing
+ * midway, an attribute given twice); free_all() frees all it can reach.
+ * The loss is bounded by the stream, itself bounded by the message size.
  */
 #include "config.h"
 
@@ -216,6 +220,17 @@ mapi_class(char *cls)
 	return cls;
 }
 
+/*
+ * TNEFFree() and what it forgets: attachment attributes before the first
+ * attAttachRenddata land in the list head, which TNEFFree() never frees.
+ */
+static void
+free_all(TNEFStruct *tnef)
+{
+	TNEFFree(tnef);
+	TNEFFreeAttachment(&tnef->starting_attach);
+}
+
 MdTnef *
 tnef_read(const guint8 *data, gsize len)
 {
@@ -231,7 +246,7 @@ tnef_read(const guint8 *data, gsize len)
 	 * this many MB: no field can be longer than the stream itself */
 	tnef.attachmentSize = (int)(len >> 20) + 1;
 	if (parse_quietly(data, len, &tnef) != 0) {
-		TNEFFree(&tnef);
+		free_all(&tnef);
 		return NULL;
 	}
 	out = g_new0(MdTnef, 1);
@@ -251,7 +266,7 @@ tnef_read(const guint8 *data, gsize len)
 
 	for (Attachment *a = tnef.starting_attach.next; a != NULL; a = a->next)
 		read_attachment(out, a);
-	TNEFFree(&tnef);
+	free_all(&tnef);
 	return out;
 }
 
