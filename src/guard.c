@@ -81,12 +81,56 @@ guard_is_bounce(const MdMessage *msg, const char *env_sender)
 	return FALSE;
 }
 
+/*
+ * A receipt written as a plain mail (Outlook and Exchange when they cannot
+ * send TNEF or a report, Lotus Notes' "Return Receipt"): the subject
+ * starts as receipts' do AND the text says what receipts say.  Either
+ * alone is a person's words ("Read: chapter 2").
+ */
+static gboolean
+receipt_in_words(const MdMessage *msg)
+{
+	static const char *const subjects[] = {
+		"read:", "not read:", "return receipt", "read receipt", "прочитано:",
+		"не прочитано:", "прочитано -", "gelesen:", "ungelesen:", "lu :", "lu:",
+		"non lu :", "leído:", "no leído:", "letto:", "izlasīts:", "nav izlasīts:",
+		"gelezen:", "läst:", "przeczytane:", "lido:",
+	};
+	static const char *const phrases[] = {
+		"was read on", "was read at", "was deleted without being read", "was received by",
+		"was displayed", "прочитано", "было прочитано", "был прочитан", "wurde am",
+		"gelesen", "a été lu", "fue leído", "è stato letto", "tika izlasīts", "izlasīts",
+		"is gelezen", "lästes", "zostala przeczytana", "została przeczytana",
+	};
+	g_autofree char *subject = NULL;
+	g_autofree char *text = NULL;
+	gboolean prefix = FALSE;
+
+	if (msg->subject == NULL || msg->text == NULL)
+		return FALSE;
+	subject = g_utf8_casefold(msg->subject, -1);
+	g_strchug(subject);
+	for (unsigned i = 0; i < G_N_ELEMENTS(subjects) && !prefix; i++)
+		prefix = g_str_has_prefix(subject, subjects[i]);
+	if (!prefix)
+		return FALSE;
+	/* a receipt says it at once; a person's long mail is not one */
+	if (strlen(msg->text) > 4096)
+		return FALSE;
+	text = g_utf8_casefold(msg->text, -1);
+	for (unsigned i = 0; i < G_N_ELEMENTS(phrases); i++)
+		if (strstr(text, phrases[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
 gboolean
 guard_is_receipt(const MdMessage *msg)
 {
 	return msg->has_mdn || tnef_class_is_report(msg->tnef_class) ||
 	       (msg->is_report && msg->report_type != NULL &&
-	        g_ascii_strcasecmp(msg->report_type, "disposition-notification") == 0);
+	        g_ascii_strcasecmp(msg->report_type, "disposition-notification") == 0) ||
+	       receipt_in_words(msg);
 }
 
 const MdAddress *

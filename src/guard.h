@@ -49,7 +49,9 @@ gboolean guard_is_bounce(const MdMessage *msg, const char *env_sender);
  * notification (RFC 8098), as a report or as a part of any other mail,
  * or an Outlook TNEF stream whose message class is a report
  * (REPORT.IPM.Note.IPNRN, .IPNNRN, .DR, .NDR, ...), which Outlook sends
- * as "Read: ..." without any report type.
+ * as "Read: ..." without any report type; or a plain mail whose subject
+ * starts as receipts' do ("Read:", "Прочитано:", "Return Receipt", ...)
+ * and whose short text says it was read ("was read on", ...).
  */
 gboolean guard_is_receipt(const MdMessage *msg);
 

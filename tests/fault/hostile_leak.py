@@ -15,7 +15,8 @@ words and their file, and neither the note's text, nor a note or agent
 address, nor our agent-mail marker.
 
 Read receipts (an MDN report, an MDN part without the report, Outlook's
-TNEF receipts by message class, a real one and built ones) get no
+TNEF receipts by message class, a real one and built ones, and its plain
+text "Read:" receipt) get no
 acknowledgement, change no ticket's status, and give no agent a ticket.
 Output is TAP."""
 
@@ -413,6 +414,17 @@ def test_receipts(site):
         receipt_checks(site, f"TNEF {cls} for the solved notice",
                        tnef_receipt(rita, reply_to, "Read: Receipts", ack_id,
                                     tnef_stream(cls, body="read")), reply_to, tid)
+
+    # Outlook's receipt as plain text, when it can send neither TNEF nor a report
+    r = EmailMessage()
+    r["From"] = rita
+    r["To"] = reply_to
+    r["Subject"] = "Read: Receipts"
+    r["Message-ID"] = site.msgid()
+    r["In-Reply-To"] = ack_id
+    r.set_content("Your message\n\n  To: Example Support\n  Subject: Receipts\n\n"
+                  "was read on Monday, November 23, 2026 10:00:00 AM (UTC+01:00).\n")
+    receipt_checks(site, "plain-text Outlook read receipt", r, reply_to, tid)
 
     # receipts about nothing we know: kept, answered by nobody, given to nobody
     receipt_checks(site, "unthreaded TNEF receipt",
