@@ -360,6 +360,11 @@ take_leaf(Walk *w, GMimeObject *obj)
 		withhold(w, obj, NULL, "HTML, which mail clients fill with the quoted mail");
 		return;
 	}
+	if (is_type(obj, "application", "pkcs7-mime") || is_type(obj, "application", "x-pkcs7-mime")) {
+		/* opaque S/MIME: a whole mail, quotes and all, that we cannot read */
+		withhold(w, obj, NULL, "a signed or encrypted mail, which cannot be judged");
+		return;
+	}
 	if (is_type(obj, "text", "rfc822-headers")) {
 		withhold(w, obj, NULL, "the headers of a mail");
 		return;

@@ -18,7 +18,8 @@
  *  - withheld, with the reason: attached mail of any kind (every message type,
  *    text/rfc822-headers, a saved mail as a file: .eml, Outlook's .msg, or
  *    bytes that are a mail's header), HTML parts, text attachments that hold a quote,
- *    unnamed parts that are not images, encrypted parts, TNEF bodies and
+ *    unnamed parts that are not images, encrypted parts and opaque S/MIME
+ *    mail, TNEF bodies and
  *    the TNEF attachments that are messages or objects, a TNEF stream that
  *    cannot be read, and any part holding our agent-mail marker or a
  *    ticket's note or agent address (in 8-bit or UTF-16 text).

@@ -268,11 +268,13 @@ test_mail_files(void)
 	             "--b\nContent-Type: application/octet-stream; name=forwarded\n"
 	             "Content-Transfer-Encoding: base64\n\n%s\n"
 	             "--b\nContent-Type: application/octet-stream; name=data.bin\n\nFrom here on: data\n"
+	             "--b\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; "
+	             "name=smime.p7m\nContent-Transfer-Encoding: base64\n\nMIAGCSqGSIb3\n"
 	             "--b--\n",
 	        msg_b64, eml_b64);
 	g_autoptr(MdAgentParts) p = read_mail(raw, NULL);
 
-	g_assert_cmpuint(p->withheld->len, ==, 4);
+	g_assert_cmpuint(p->withheld->len, ==, 5);
 	g_assert_cmpuint(p->attachments->len, ==, 1);
 	g_assert_nonnull(strstr(p->withheld->pdata[0], "EML"));
 }
