@@ -200,6 +200,27 @@ record_withheld(const MdIntake *in, const MdTicket *t, const MdAgentMail *am, gi
 	return changed(in, t, am, now, "parts-withheld", NULL, what);
 }
 
+/* The agent learns which parts of a sent reply stayed behind, so that a
+ * file they meant to send does not vanish without a word. */
+static MdStatus
+tell_withheld(const MdIntake *in, const MdTicket *t, const MdAgentMail *am, gint64 now,
+              char **error_r)
+{
+	gboolean ok = FALSE;
+	MdStatus st;
+
+	if (am->parts->withheld->len == 0)
+		return MD_OK;
+	if ((st = notify_within_limit(in, t, "agent-parts-withheld", now, &ok)) != MD_OK) {
+		*error_r = g_strdup(store_error(in->store));
+		return st;
+	}
+	if (!ok)
+		return MD_OK;
+	return notify_agent(in, t, am->author, "agent-parts-withheld", NULL, am->parts->withheld,
+	                    now, error_r);
+}
+
 /* Note recipients: the assignee and every agent who wrote on the ticket, but the author. */
 static MdStatus
 note_recipients(const MdIntake *in, const MdTicket *t, const MdAgent *author, GPtrArray *to)
@@ -370,6 +391,8 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 				attachments = g_ptr_array_ref(am->parts->attachments);
 			if ((st = notify_customer(in, t, "reply", am->author, am->text, attachments,
 			                          now, &withheld, error_r)) != MD_OK)
+				return st;
+			if (withheld == NULL && (st = tell_withheld(in, t, am, now, error_r)) != MD_OK)
 				return st;
 		}
 		if ((st = changed(in, t, am, now, withheld ? "reply-withheld" : "reply-sent", NULL,

@@ -298,11 +298,8 @@ take_tnef(Walk *w, GMimeObject *obj, GBytes *bytes)
 		g_string_append(w->tnef_body, t->body);
 		g_string_append_c(w->tnef_body, '\n');
 	}
-	if (t->has_rtf && w->out->withheld->len < 100)
-		g_ptr_array_add(w->out->withheld,
-		                g_strdup_printf("%s (application/rtf): the rich text body in %s, which "
-		                                "quotes the mail answered",
-		                                "message.rtf", stream));
+	/* its RTF (or HTML) body is the rich twin of the text part, with the
+	 * quote: dropped without a word, as an HTML twin is */
 	for (guint i = 0; i < t->skipped->len && w->out->withheld->len < 100; i++)
 		g_ptr_array_add(w->out->withheld,
 		                g_strdup_printf("%s (in %s): an attached message or object, not a file",

@@ -285,6 +285,9 @@ def check_layout(site, name, build):
     result(found is None, f"{name}: no note or agent address reaches the customer"
            + (f" (found {found.group(0)!r})" if found else ""))
     result(b"##-" not in blob, f"{name}: our agent-mail marker does not reach the customer")
+    told = [raw for k, r, raw in site.outbox_since(since)
+            if k == "agent-parts-withheld" and t["assignee"] in r]
+    t["told"] = told[0] if told else None
     att = attachments_of(out[0][2])
     eq(f"{name}: the agent's file {fname} reaches the customer intact", att.get(fname), fdata)
     bad = [k for k in att if k in ("winmail.dat", "application/ms-tnef", "message/rfc822")
@@ -293,21 +296,32 @@ def check_layout(site, name, build):
     return t
 
 
+def told_agent(site, name, t, expect):
+    """The parts-withheld event and the agent's notice name expect (None:
+    nothing was withheld, so neither exists)."""
+    if t is None:
+        return
+    ev = site.one("SELECT new_value FROM events WHERE ticket_id = ? AND what = 'parts-withheld'",
+                  t["tid"])
+    if expect is None:
+        eq(f"{name}: nothing withheld, no event", ev, None)
+        eq(f"{name}: nothing withheld, the agent is not bothered", t["told"], None)
+        return
+    result(ev is not None and expect in ev, f"{name}: an event names what was withheld ({ev!r})")
+    text = ""
+    if t["told"] is not None:
+        text = email.message_from_bytes(t["told"], policy=email.policy.default) \
+            .get_body(("plain",)).get_content()
+    result(expect in text, f"{name}: the agent is told what stayed behind")
+
+
 def test_leaks(site):
-    check_layout(site, "apple", layout_apple)
-    check_layout(site, "applerich", layout_apple_rich)
-    t = check_layout(site, "outlookattach", layout_outlook_attached)
-    if t is not None:
-        ev = site.one("SELECT new_value FROM events WHERE ticket_id = ? AND what = 'parts-withheld'",
-                      t["tid"])
-        result(ev is not None and "attached mail" in ev,
-               f"outlookattach: an event names the withheld mail ({ev!r})")
-    check_layout(site, "savedmail", layout_saved_mail)
-    t = check_layout(site, "outlookrtf", layout_outlook_rtf)
-    if t is not None:
-        ev = site.one("SELECT new_value FROM events WHERE ticket_id = ? AND what = 'parts-withheld'",
-                      t["tid"])
-        result(ev is None or "driver.pdf" not in ev, "outlookrtf: the file is not named as withheld")
+    told_agent(site, "apple", check_layout(site, "apple", layout_apple), None)
+    told_agent(site, "applerich", check_layout(site, "applerich", layout_apple_rich), None)
+    told_agent(site, "outlookattach", check_layout(site, "outlookattach", layout_outlook_attached),
+               "message/rfc822")
+    told_agent(site, "savedmail", check_layout(site, "savedmail", layout_saved_mail), ".eml")
+    told_agent(site, "outlookrtf", check_layout(site, "outlookrtf", layout_outlook_rtf), None)
 
 
 # ---------------------------------------------------------------- receipts
