@@ -469,11 +469,27 @@ def test_receipts(site):
     eq("person's Outlook mail: acknowledged", kinds, ["ack"])
 
 
+def test_quiet_tnef(site):
+    """libytnef complains about corrupt streams on stdout, which is the
+    MTA's channel: deliver's output must stay maildesk's own."""
+    for name in ("ytnef-oob-TNEFVersion-SwapWord.tnef", "garbage-at-end.tnef"):
+        with open(os.path.join(TNEF_DIR, name), "rb") as f:
+            data = f.read()
+        for cut in (len(data), len(data) // 2, 9):
+            m = tnef_receipt("Wes <wes@other.example>", "support@example.com", "Broken " + name,
+                             None, data[:cut])
+            p = subprocess.run([BIN, "-c", site.conf, "deliver", "--recipient", "support@example.com"],
+                               input=m.as_bytes(policy=email.policy.SMTP), capture_output=True)
+            eq(f"corrupt TNEF ({name}, {cut} bytes): exit 0", p.returncode, 0)
+            eq(f"corrupt TNEF ({name}, {cut} bytes): nothing on stdout", p.stdout, b"")
+
+
 def main():
     site = Site()
     try:
         test_leaks(site)
         test_receipts(site)
+        test_quiet_tnef(site)
     finally:
         site.close()
     return done()
