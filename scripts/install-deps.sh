@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config
 libgmime-3.0-dev libglib2.0-dev libsqlite3-dev sqlite3 libcurl4-gnutls-dev
-libetpan-dev libgnutls28-dev nettle-dev libjson-glib-dev libxml2-dev
+libetpan-dev libgnutls28-dev nettle-dev libjson-glib-dev libxml2-dev libytnef0-dev
 python3 postfix swaks groff-base tzdata valgrind"
 # tests/e2e/fetch.py: a real IMAP and POP3 server, and openssl for its
 # test certificates

@@ -5,7 +5,7 @@
  * place that chooses a customer, a participant or a recipient asks these
  * two questions, and compose.c writes, and reads back, only addresses that
  * pass address_valid(): so the header a person sees and the envelope the
- * relay gets are decided by one rule (docs/decisions/0013-people-and-addresses.md).
+ * relay gets are decided by one rule (docs/decisions/0014-people-and-addresses.md).
  */
 #ifndef MD_ADDRESS_H
 #define MD_ADDRESS_H

@@ -12,6 +12,7 @@
 #include "address.h"
 #include "agentcmd.h"
 #include "agentmail.h"
+#include "agentparts.h"
 #include "dispatch.h"
 #include "notify.h"
 #include "parse.h"
@@ -23,6 +24,7 @@ struct MdAgentMail {
 	const MdAgent *author;
 	MdAgentCmds *cmds;
 	char *text;          /* the new words: after the commands, quotes cut */
+	MdAgentParts *parts; /* the agent's own text parts and files (agentparts.h) */
 	gboolean note;       /* internal: never to the customer */
 	GPtrArray *reasons;  /* char*: why the mail is refused; empty when not */
 	/* the plan, checked */
@@ -42,6 +44,7 @@ agentmail_free(MdAgentMail *am)
 		return;
 	agentcmd_free(am->cmds);
 	g_free(am->text);
+	agentparts_free(am->parts);
 	g_ptr_array_unref(am->reasons);
 	g_clear_pointer(&am->cc_add, g_ptr_array_unref);
 	g_clear_pointer(&am->cc_remove, g_ptr_array_unref);
@@ -135,16 +138,21 @@ check_room(const MdIntake *in, const MdTicket *t, const MdAgentCmd *c, const MdA
 }
 
 MdStatus
-agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
-                  const MdAgent *author, const char *purpose, gint64 now, MdAgentMail **am_r)
+agentmail_prepare(const MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
+                  const MdTicket *t, const MdAgent *author, const char *purpose, gint64 now,
+                  MdAgentMail **am_r)
 {
 	const MdConfig *cfg = in->cfg;
 	MdAgentMail *am = g_new0(MdAgentMail, 1);
 	gboolean below = FALSE;
-	g_autofree char *fresh = quote_strip_below(msg->text, &below);
+	g_autofree char *fresh = NULL;
 	MdStatus st = MD_OK;
 
 	*am_r = am;
+	/* every text part the agent wrote, the quote cut off the whole: a
+	 * quote in a later part (Apple Mail's) goes as well */
+	am->parts = agentparts_read(raw, len, msg, cfg->max_mime_depth, cfg->max_parts);
+	fresh = quote_strip_below(am->parts->text, &below);
 	am->author = author;
 	am->reasons = g_ptr_array_new_with_free_func(g_free);
 	am->cc_add = g_ptr_array_new();
@@ -224,29 +232,39 @@ is_done(const char *status)
 	return strcmp(status, "solved") == 0 || strcmp(status, "closed") == 0;
 }
 
-/* The agent's attachments, as MIME entities (GBytes*), or NULL when none. */
-static GPtrArray *
-attachments_of(const MdIntake *in, const guint8 *raw, gsize len)
+/* Records what of the agent's mail was kept from the customer, and why. */
+static MdStatus
+record_withheld(const MdIntake *in, const MdTicket *t, const MdAgentMail *am, gint64 now)
 {
-	MdParseOptions popts = {
-		.fallback_charsets = (const char *const *)in->cfg->fallback_charsets,
-		.max_depth = in->cfg->max_mime_depth,
-		.max_parts = in->cfg->max_parts,
-		.keep_attachments = TRUE,
-	};
-	g_autoptr(MdMessage) again = parse_message(raw, len, &popts);
-	GPtrArray *out;
+	g_autofree char *what = NULL;
 
-	if (again->attachments->len == 0)
-		return NULL;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-	for (guint i = 0; i < again->attachments->len; i++) {
-		MdAttachment *a = again->attachments->pdata[i];
+	if (am->parts->withheld->len == 0)
+		return MD_OK;
+	g_ptr_array_add(am->parts->withheld, NULL);
+	what = g_strjoinv("; ", (char **)am->parts->withheld->pdata);
+	g_ptr_array_remove_index(am->parts->withheld, am->parts->withheld->len - 1);
+	return changed(in, t, am, now, "parts-withheld", NULL, what);
+}
 
-		if (a->entity != NULL)
-			g_ptr_array_add(out, g_bytes_ref(a->entity));
+/* The agent learns which parts of a sent reply stayed behind, so that a
+ * file they meant to send does not vanish without a word. */
+static MdStatus
+tell_withheld(const MdIntake *in, const MdTicket *t, const MdAgentMail *am, gint64 now,
+              char **error_r)
+{
+	gboolean ok = FALSE;
+	MdStatus st;
+
+	if (am->parts->withheld->len == 0)
+		return MD_OK;
+	if ((st = notify_within_limit(in, t, "agent-parts-withheld", now, &ok)) != MD_OK) {
+		*error_r = g_strdup(store_error(in->store));
+		return st;
 	}
-	return out;
+	if (!ok)
+		return MD_OK;
+	return notify_agent(in, t, am->author, "agent-parts-withheld", NULL, am->parts->withheld,
+	                    now, error_r);
 }
 
 /* Note recipients: the assignee and every agent who wrote on the ticket, but the author. */
@@ -424,9 +442,14 @@ agentmail_apply(const MdIntake *in, MdAgentMail *am, MdTicket *t, const guint8 *
 			                             error_r)) != MD_OK)
 				return st;
 		} else {
-			attachments = attachments_of(in, raw, len);
+			if ((st = record_withheld(in, t, am, now)) != MD_OK)
+				goto store_fail;
+			if (am->parts->attachments->len > 0)
+				attachments = g_ptr_array_ref(am->parts->attachments);
 			if ((st = notify_customer(in, t, "reply", am->author, am->text, attachments,
 			                          now, &withheld, error_r)) != MD_OK)
+				return st;
+			if (withheld == NULL && (st = tell_withheld(in, t, am, now, error_r)) != MD_OK)
 				return st;
 		}
 		if ((st = changed(in, t, am, now, withheld ? "reply-withheld" : "reply-sent", NULL,

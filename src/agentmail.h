@@ -22,13 +22,14 @@
 typedef struct MdAgentMail MdAgentMail;
 
 /*
- * Reads msg, sent by author to ticket t through an address of purpose
- * ("reply" or "note"), and checks its commands.  MD_OK with *am_r set, or
- * a store failure.
+ * Reads msg (parsed from raw/len), sent by author to ticket t through an
+ * address of purpose ("reply" or "note"), and checks its commands.  Its
+ * text and the files that may reach the customer are chosen part by part
+ * (agentparts.h).  MD_OK with *am_r set, or a store failure.
  */
-MdStatus agentmail_prepare(const MdIntake *in, const MdMessage *msg, const MdTicket *t,
-                           const MdAgent *author, const char *purpose, gint64 now,
-                           MdAgentMail **am_r);
+MdStatus agentmail_prepare(const MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len,
+                           const MdTicket *t, const MdAgent *author, const char *purpose,
+                           gint64 now, MdAgentMail **am_r);
 void agentmail_free(MdAgentMail *am);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MdAgentMail, agentmail_free)
 
@@ -37,8 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MdAgentMail, agentmail_free)
 const char *agentmail_kind(const MdAgentMail *am);
 
 /*
- * Does what the mail says (see above).  raw/len is the agent's message,
- * re-read only to carry its attachments over to the customer.
+ * Does what the mail says (see above).  raw/len is not read again (the
+ * attachments were chosen by agentmail_prepare); kept for the callers.
  * *action_r: agent-reply, agent-note, agent-commands, agent-refused or
  * agent-empty.
  */

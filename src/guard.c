@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guard.h"
+#include "tnef.h"
 
 /* Mailboxes no person reads: answering them only feeds loops. */
 static gboolean
@@ -80,6 +81,58 @@ guard_is_bounce(const MdMessage *msg, const char *env_sender)
 	return FALSE;
 }
 
+/*
+ * A receipt written as a plain mail (Outlook and Exchange when they cannot
+ * send TNEF or a report, Lotus Notes' "Return Receipt"): the subject
+ * starts as receipts' do AND the text says what receipts say.  Either
+ * alone is a person's words ("Read: chapter 2").
+ */
+static gboolean
+receipt_in_words(const MdMessage *msg)
+{
+	static const char *const subjects[] = {
+		"read:", "not read:", "return receipt", "read receipt", "прочитано:",
+		"не прочитано:", "прочитано -", "gelesen:", "ungelesen:", "lu :", "lu:",
+		"non lu :", "leído:", "no leído:", "letto:", "izlasīts:", "nav izlasīts:",
+		"gelezen:", "läst:", "przeczytane:", "lido:",
+	};
+	static const char *const phrases[] = {
+		"was read on", "was read at", "was deleted without being read", "was received by",
+		"was displayed", "прочитано", "было прочитано", "был прочитан", "wurde am",
+		"gelesen", "a été lu", "fue leído", "è stato letto", "tika izlasīts", "izlasīts",
+		"is gelezen", "lästes", "zostala przeczytana", "została przeczytana",
+	};
+	g_autofree char *subject = NULL;
+	g_autofree char *text = NULL;
+	gboolean prefix = FALSE;
+
+	if (msg->subject == NULL || msg->text == NULL)
+		return FALSE;
+	subject = g_utf8_casefold(msg->subject, -1);
+	g_strchug(subject);
+	for (unsigned i = 0; i < G_N_ELEMENTS(subjects) && !prefix; i++)
+		prefix = g_str_has_prefix(subject, subjects[i]);
+	if (!prefix)
+		return FALSE;
+	/* a receipt says it at once; a person's long mail is not one */
+	if (strlen(msg->text) > 4096)
+		return FALSE;
+	text = g_utf8_casefold(msg->text, -1);
+	for (unsigned i = 0; i < G_N_ELEMENTS(phrases); i++)
+		if (strstr(text, phrases[i]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+gboolean
+guard_is_receipt(const MdMessage *msg)
+{
+	return msg->has_mdn || tnef_class_is_report(msg->tnef_class) ||
+	       (msg->is_report && msg->report_type != NULL &&
+	        g_ascii_strcasecmp(msg->report_type, "disposition-notification") == 0) ||
+	       receipt_in_words(msg);
+}
+
 const MdAddress *
 guard_reply_address(const MdMessage *msg)
 {
@@ -117,6 +170,8 @@ guard_check(const MdMessage *msg, const char *env_sender, gboolean own_mail)
 	/* delivery, disposition and feedback reports are all machine mail */
 	if (guard_is_bounce(msg, env_sender) || msg->is_report)
 		r |= GUARD_BOUNCE;
+	if (guard_is_receipt(msg))
+		r |= GUARD_RECEIPT;
 	if (to == NULL)
 		r |= GUARD_NO_ADDRESS;
 	if (msg->auto_response_suppress != NULL &&
@@ -138,7 +193,7 @@ guard_describe(guint reasons)
 		{ GUARD_LIST, "list" }, { GUARD_AUTOREPLY, "autoreply" },
 		{ GUARD_OWN_MAIL, "own-mail" }, { GUARD_BOUNCE, "bounce" },
 		{ GUARD_NO_ADDRESS, "no-address" }, { GUARD_SUPPRESS, "suppress" },
-		{ GUARD_RATE, "rate-limit" },
+		{ GUARD_RATE, "rate-limit" }, { GUARD_RECEIPT, "receipt" },
 	};
 	GString *out = g_string_new(NULL);
 

@@ -21,6 +21,7 @@ typedef enum {
 	GUARD_NO_ADDRESS = 1 << 8,     /* nobody to answer */
 	GUARD_SUPPRESS = 1 << 9,       /* X-Auto-Response-Suppress asks us not to */
 	GUARD_RATE = 1 << 10,          /* over the hourly autoreply limit */
+	GUARD_RECEIPT = 1 << 11,       /* a read receipt or another report (MDN, TNEF REPORT.*) */
 } MdGuardReason;
 
 /*
@@ -31,7 +32,7 @@ typedef enum {
  */
 #define GUARD_AUTOMATIC                                                                         \
 	(GUARD_NULL_SENDER | GUARD_DAEMON | GUARD_AUTO_SUBMITTED | GUARD_PRECEDENCE | GUARD_LIST | \
-	 GUARD_AUTOREPLY | GUARD_OWN_MAIL | GUARD_BOUNCE)
+	 GUARD_AUTOREPLY | GUARD_OWN_MAIL | GUARD_BOUNCE | GUARD_RECEIPT)
 
 /*
  * The reasons not to answer msg automatically (0: answer).  env_sender is
@@ -42,6 +43,17 @@ guint guard_check(const MdMessage *msg, const char *env_sender, gboolean own_mai
 
 /* TRUE for a delivery status report (bounce) rather than a person's mail. */
 gboolean guard_is_bounce(const MdMessage *msg, const char *env_sender);
+
+/*
+ * TRUE for a read (or non-read) receipt and the like: a disposition
+ * notification (RFC 8098), as a report or as a part of any other mail,
+ * or an Outlook TNEF stream whose message class is a report
+ * (REPORT.IPM.Note.IPNRN, .IPNNRN, .DR, .NDR, ...), which Outlook sends
+ * as "Read: ..." without any report type; or a plain mail whose subject
+ * starts as receipts' do ("Read:", "Прочитано:", "Return Receipt", ...)
+ * and whose short text says it was read ("was read on", ...).
+ */
+gboolean guard_is_receipt(const MdMessage *msg);
 
 /* The reasons as "null-sender,list" for the log; caller frees with g_free(). */
 char *guard_describe(guint reasons);

@@ -398,7 +398,8 @@ take_agent_mail(MdIntake *in, const Incoming *inc, MdTicket *ticket, const MdAge
 		return store_event_add(in->store, ticket->id, inc->now, author->address,
 		                       "agent-automatic-mail", NULL, why);
 	}
-	if ((st = agentmail_prepare(in, inc->msg, ticket, author, purpose, inc->now, &am)) != MD_OK)
+	if ((st = agentmail_prepare(in, inc->msg, inc->raw, inc->len, ticket, author, purpose,
+	                            inc->now, &am)) != MD_OK)
 		return st;
 	at.kind = agentmail_kind(am);
 	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at, inc->now,
@@ -896,7 +897,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	Placement at = { 0, "customer", "customer", NULL };
 	MdStatus st;
 	guint reasons;
-	gboolean new_ticket = FALSE, history = FALSE, stranger = FALSE;
+	gboolean new_ticket = FALSE, history = FALSE, stranger = FALSE, receipt = FALSE;
 
 	if ((st = store_message_by_hash(store, sha, &dup_row, &dup_ticket)) != MD_OK)
 		return st;
@@ -1000,8 +1001,13 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 
 	/* import: older than what the ticket holds already: kept, changes nothing */
 	history = env->no_ack && ticket_id > 0 && now < ticket.updated;
+	/* a read receipt is nobody's answer: kept on its ticket, whose status
+	 * it leaves alone (a receipt for our "solved" notice reopens nothing) */
+	receipt = guard_is_receipt(msg);
 	if (history) {
 		res->action = "append";
+	} else if (ticket_id > 0 && receipt) {
+		res->action = "receipt";
 	} else if (ticket_id > 0) {
 		const char *next;
 
@@ -1132,6 +1138,13 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 	if (env->no_ack) {
 		if (!history)
 			st = close_as_history(in, &ticket, now);
+		goto out;
+	}
+	/* a receipt about nothing we know: kept on a ticket of its own that is
+	 * closed at once, so no agent is handed it, now or when one is free */
+	if (receipt) {
+		if (new_ticket)
+			st = slaclock_set_status(in, &ticket, "closed", "maildesk", now);
 		goto out;
 	}
 

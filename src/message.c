@@ -45,6 +45,7 @@ md_message_free(MdMessage *msg)
 	g_free(msg->precedence);
 	g_free(msg->list_id);
 	g_free(msg->report_type);
+	g_free(msg->tnef_class);
 	g_free(msg->content_language);
 	g_free(msg->auto_response_suppress);
 	g_free(msg->return_path);

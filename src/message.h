@@ -59,6 +59,9 @@ typedef struct {
 	gboolean x_autoreply;   /* X-Autoreply or X-Autorespond present */
 	gboolean is_report;     /* multipart/report */
 	char *report_type;      /* report-type parameter, lower case */
+	gboolean has_mdn;       /* a message/disposition-notification part, anywhere */
+	char *tnef_class;       /* message class of the first TNEF part (winmail.dat),
+	                         * e.g. "REPORT.IPM.Note.IPNRN", or NULL */
 	GPtrArray *failed_recipients; /* char*: Final-Recipient of each "Action: failed"
 	                               * in a delivery status report (RFC 3464) */
 	char *content_language; /* Content-Language header */

@@ -26,7 +26,7 @@ const char *const outmail_templates[] = {
 	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
 	"agent-refused", "agent-unverified", "agent-sla-warning", "agent-escalation",
 	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks",
-	"agent-delivery-failed", "agent-report", NULL,
+	"agent-delivery-failed", "agent-report", "agent-parts-withheld", NULL,
 };
 
 char *

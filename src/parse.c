@@ -60,6 +60,7 @@
 
 #include "html2text.h"
 #include "parse.h"
+#include "tnef.h"
 
 #define PARSE_DEFAULT_MAX_DEPTH 64
 #define PARSE_DEFAULT_MAX_PARTS 10000
@@ -1015,6 +1016,10 @@ walk(ParseCtx *ctx, GMimeObject *obj, guint depth)
 		ctx->first_text_charset = part_charset(obj);
 	if (ctx->msg->is_report && is_type(obj, "message", "delivery-status"))
 		read_dsn(ctx, obj);
+	if (is_type(obj, "message", "disposition-notification"))
+		ctx->msg->has_mdn = TRUE;
+	if (ctx->msg->tnef_class == NULL && GMIME_IS_PART(obj))
+		ctx->msg->tnef_class = tnef_part_class(obj);
 	if (is_body_part(ctx, obj))
 		return;
 	add_attachment(ctx, obj);

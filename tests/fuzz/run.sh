@@ -39,7 +39,8 @@ export TMPDIR
 # to stderr, which we keep.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:symbolize=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export ASAN_OPTIONS UBSAN_OPTIONS
+LSAN_OPTIONS=suppressions=$srcdir/tests/fuzz/lsan.supp
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && ! command -v llvm-symbolizer >/dev/null 2>&1; then
 	for s in /usr/bin/llvm-symbolizer-14 /usr/lib/llvm-14/bin/llvm-symbolizer; do
 		if [ -x "$s" ]; then

@@ -96,6 +96,60 @@ test_reply_address_and_describe(void)
 	g_assert_cmpstr(d, ==, "list,rate-limit");
 }
 
+/* Read receipts are machine mail, in each of their forms; a person's mail
+ * that only looks like one in part is not. */
+static void
+test_receipts(void)
+{
+	static const char *const receipts[][2] = {
+		{ "Read: Your printer", "Your message\n\n  To: Support\n  Subject: Your printer\n\n"
+		                        "was read on Monday, 23 November 2026 10:00:00 (UTC+01:00)." },
+		{ "Not read: Your printer", "Your message was deleted without being read on Monday." },
+		{ "Прочитано: Ваш принтер", "Ваше сообщение было прочитано 23.11.2026 10:00." },
+		{ "Izlasīts: printeris", "Jūsu ziņojums tika izlasīts 23.11.2026." },
+		{ "Return Receipt", "Your document: Printer\nwas received by: Ann\nat: 10:00" },
+	};
+	static const char *const people[][2] = {
+		{ "Read: chapter 2 first", "Then tell me what you think about the printer." },
+		{ "Re: Read: Your printer", "It was read on Monday, but nothing happened." },
+		{ "Printer", "Your message was read on Monday." },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(receipts); i++) {
+		g_autoptr(MdMessage) m = person();
+
+		m->subject = g_strdup(receipts[i][0]);
+		g_free(m->text);
+		m->text = g_strdup(receipts[i][1]);
+		g_assert_true(guard_is_receipt(m));
+		g_assert_cmpuint(guard_check(m, "ann@example.org", FALSE), &, GUARD_RECEIPT);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(people); i++) {
+		g_autoptr(MdMessage) m = person();
+
+		m->subject = g_strdup(people[i][0]);
+		g_free(m->text);
+		m->text = g_strdup(people[i][1]);
+		g_assert_false(guard_is_receipt(m));
+		g_assert_cmpuint(guard_check(m, "ann@example.org", FALSE), ==, 0);
+	}
+	{
+		g_autoptr(MdMessage) m = person();
+
+		m->tnef_class = g_strdup("REPORT.IPM.Note.IPNNRN");
+		g_assert_cmpuint(guard_check(m, "ann@example.org", FALSE), ==, GUARD_RECEIPT);
+		g_free(m->tnef_class);
+		m->tnef_class = g_strdup("IPM.Note");
+		g_assert_cmpuint(guard_check(m, "ann@example.org", FALSE), ==, 0);
+	}
+	{
+		g_autoptr(MdMessage) m = person();
+
+		m->has_mdn = TRUE;
+		g_assert_cmpuint(guard_check(m, "ann@example.org", FALSE), &, GUARD_RECEIPT);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -103,5 +157,6 @@ main(int argc, char **argv)
 	g_test_add_func("/guard/person", test_person_gets_answer);
 	g_test_add_func("/guard/reasons", test_each_reason);
 	g_test_add_func("/guard/reply-address", test_reply_address_and_describe);
+	g_test_add_func("/guard/receipts", test_receipts);
 	return g_test_run();
 }
