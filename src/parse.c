@@ -58,8 +58,10 @@
 
 #include <gmime/gmime.h>
 
+#include "charset_pin.h"
 #include "html2text.h"
 #include "parse.h"
+#include "parse_bounds.h"
 
 #define PARSE_DEFAULT_MAX_DEPTH 64
 #define PARSE_DEFAULT_MAX_PARTS 10000
@@ -1042,13 +1044,50 @@ fill_body(ParseCtx *ctx)
 		msg->body_charset = lower_dup(part_charset(chosen));
 }
 
-static void
-warning_cb(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user_data)
+/*
+ * Deeper than limit, counting multipart and message/rfc822 levels alike?
+ * walk() and choose_body() never enter an attached message, and GMime
+ * stops nesting on its own only at 1024 levels; an explicit stack and a
+ * visit budget keep this walk itself bounded.  (GMime's warning callback
+ * would say so too, but setting one makes GMime check every parameter
+ * list for duplicates, quadratic in their number, and decode every
+ * header while parsing.)
+ */
+static gboolean
+nesting_too_deep(GMimeObject *top, guint limit, guint budget)
 {
-	ParseCtx *ctx = user_data;
+	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(gpointer) * 2);
+	gpointer entry[2] = { top, GUINT_TO_POINTER(0) };
 
-	if (code == GMIME_CRIT_NESTING_OVERFLOW)
-		note_defect(ctx, "MIME nesting too deep");
+	g_array_append_val(stack, entry);
+	while (stack->len > 0 && budget-- > 0) {
+		gpointer *e = &g_array_index(stack, gpointer, (stack->len - 1) * 2);
+		GMimeObject *obj = e[0];
+		guint depth = GPOINTER_TO_UINT(e[1]);
+
+		g_array_set_size(stack, stack->len - 1);
+		if (obj == NULL)
+			continue;
+		if (depth > limit)
+			return TRUE;
+		if (GMIME_IS_MULTIPART(obj)) {
+			int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+
+			for (int i = 0; i < n; i++) {
+				gpointer child[2] = { g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
+						      GUINT_TO_POINTER(depth + 1) };
+
+				g_array_append_val(stack, child);
+			}
+		} else if (GMIME_IS_MESSAGE_PART(obj)) {
+			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+			gpointer child[2] = { inner != NULL ? g_mime_message_get_mime_part(inner) : NULL,
+					      GUINT_TO_POINTER(depth + 1) };
+
+			g_array_append_val(stack, child);
+		}
+	}
+	return FALSE;
 }
 
 static void
@@ -1070,6 +1109,8 @@ parse_tree(ParseCtx *ctx, GMimeMessage *message)
 		}
 		choose_body(ctx, top, 0, &ctx->body);
 		walk(ctx, top, 0);
+		if (nesting_too_deep(top, ctx->max_depth, ctx->max_parts * 4 + 64))
+			note_defect(ctx, "MIME nesting too deep");
 		declared = part_charset(top);
 	}
 	if (declared == NULL)
@@ -1163,8 +1204,10 @@ too_many_delimiters(const guint8 *data, gsize len, gsize limit)
 
 /*
  * GMime builds the whole tree before maildesk can count anything, and
- * holds every header line whole: a message of 200,000 tiny parts or a
- * 20 MB Subject would cost hundreds of MB.  Such a message is parsed from
+ * holds every header line whole, as objects of some 45 bytes for each
+ * byte of header: a message of 200,000 tiny parts, a 20 MB Subject or
+ * 20 MB of parameters in the header of an attachment would cost hundreds
+ * of MB.  Such a message is parsed from
  * the start of its headers only, its body not at all (the raw message is
  * stored whole and the ticket flagged).  Returns the reason, or NULL when
  * it can be parsed in full.
@@ -1173,6 +1216,9 @@ static const char *
 too_costly(const guint8 *data, gsize len, gsize body_at, guint max_parts)
 {
 	if (body_at > PARSE_MAX_HEADER_BYTES)
+		return "headers too large";
+	/* those of the parts and attached messages count too */
+	if (parse_bounds_header_bytes(data, len) > PARSE_MAX_HEADER_BYTES)
 		return "headers too large";
 	if (too_many_delimiters(data + body_at, len - body_at, (gsize)max_parts * 2 + 16))
 		return "too many MIME parts";
@@ -1189,8 +1235,9 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 	GMimeParser *parser;
 	GMimeMessage *message;
 	gsize skip;
-	const char *costly;
+	const char *costly, *bounds;
 	g_autofree guint8 *reduced = NULL;
+	g_autoptr(GPtrArray) charsets = NULL;
 
 	ctx.msg = msg;
 	ctx.max_depth = opts != NULL && opts->max_depth > 0 ? opts->max_depth : PARSE_DEFAULT_MAX_DEPTH;
@@ -1229,9 +1276,24 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 		msg->parse_error = g_strdup(costly);
 	}
 
+	/* address fields GMime would recurse on without bound: blanked in
+	 * our own copy (the caller's bytes are not ours to write) */
+	bounds = parse_bounds_check(data, len);
+	if (bounds != NULL) {
+		if (reduced == NULL) {
+			reduced = g_memdup2(data, len);
+			data = reduced;
+		}
+		parse_bounds_defuse(reduced, len);
+		if (msg->parse_error == NULL)
+			msg->parse_error = g_strdup(bounds);
+	}
+
 	parse_init();
+	charsets = parse_bounds_charsets(data, len);
+	charset_pin(charsets);
+	charset_pin_list(ctx.fallbacks);
 	ctx.popts = options_with_charsets(NULL, ctx.fallbacks);
-	g_mime_parser_options_set_warning_callback(ctx.popts, warning_cb, &ctx);
 	ctx.att_objects = g_ptr_array_new();
 
 	/* A GByteArray over the caller's bytes, never freed or written by

@@ -1,0 +1,336 @@
+/*
+ * parse_bounds.c - shapes of raw mail that GMime cannot take within
+ * bounds, found and defused before GMime sees the bytes (see the header).
+ *
+ * Everything here is one forward pass over the bytes, so its own cost is
+ * linear whatever the input.  It is not a MIME or address parser: it
+ * only looks at the starts of lines for address field names and counts
+ * characters in those fields, and at a few fixed spellings for charset
+ * names.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "parse_bounds.h"
+
+#define CHARSET_NAME_MAX 64
+
+static const char *const address_fields[] = { "from", "sender", "to", "cc", "bcc", "return-path" };
+/* Resent-To, Reply-To, Delivered-To, Disposition-Notification-To,
+ * Resent-From, Resent-Cc, ...: any field so named may be read as
+ * addresses by someone */
+static const char *const address_suffixes[] = { "-to", "-from", "-sender", "-cc", "-bcc" };
+
+static gboolean
+is_address_field(const guint8 *name, gsize n)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(address_fields); i++) {
+		if (strlen(address_fields[i]) == n && g_ascii_strncasecmp((const char *)name, address_fields[i], n) == 0)
+			return TRUE;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(address_suffixes); i++) {
+		gsize k = strlen(address_suffixes[i]);
+
+		if (n > k && g_ascii_strncasecmp((const char *)name + n - k, address_suffixes[i], k) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* End of the line starting at p: past its '\n', or end. */
+static const guint8 *
+line_end(const guint8 *p, const guint8 *end)
+{
+	const guint8 *nl = memchr(p, '\n', (gsize)(end - p));
+
+	return nl != NULL ? nl + 1 : end;
+}
+
+/*
+ * When the line at p starts an address field ("Name:", blanks allowed
+ * before the colon as GMime allows them), returns where its value starts;
+ * else NULL.
+ */
+static const guint8 *
+address_field_value(const guint8 *p, const guint8 *end)
+{
+	const guint8 *name = p, *name_end;
+
+	while (p < end && *p > ' ' && *p < 0x7f && *p != ':')
+		p++;
+	name_end = p;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p != ':' || name_end == name || !is_address_field(name, (gsize)(name_end - name)))
+		return NULL;
+	return p + 1;
+}
+
+/* Why the field value [p, end) is out of bounds, or NULL. */
+static const char *
+measure_field(const guint8 *p, const guint8 *end)
+{
+	guint colons = 0, depth = 0, deepest = 0;
+
+	/* an upper bound whatever the quoting: every '(' opens, and only a
+	 * ')' that no backslash escapes closes */
+	for (const guint8 *start = p; p < end; p++) {
+		if (*p == ':')
+			colons++;
+		else if (*p == '(' && ++depth > deepest)
+			deepest = depth;
+		else if (*p == ')' && depth > 0 && (p == start || p[-1] != '\\'))
+			depth--;
+	}
+	if (colons > PARSE_BOUNDS_MAX_COLONS)
+		return "address groups nested too deep";
+	if (deepest > PARSE_BOUNDS_MAX_COMMENT_DEPTH)
+		return "address comments nested too deep";
+	return NULL;
+}
+
+/* The common walk: the first reason found; blanks every offending field
+ * when defuse is set (data is then writable). */
+static const char *
+walk_fields(const guint8 *data, gsize len, gboolean defuse)
+{
+	const guint8 *p = data, *end = data + len;
+	const char *first = NULL;
+
+	while (p < end) {
+		const guint8 *value = address_field_value(p, end);
+		const guint8 *field_end;
+		const char *why;
+
+		if (value == NULL) {
+			p = line_end(p, end);
+			continue;
+		}
+		/* the field goes on over its continuation lines */
+		field_end = line_end(value, end);
+		while (field_end < end && (*field_end == ' ' || *field_end == '\t'))
+			field_end = line_end(field_end, end);
+		why = measure_field(value, field_end);
+		if (why != NULL) {
+			if (first == NULL)
+				first = why;
+			if (!defuse)
+				return first;
+			for (guint8 *q = (guint8 *)value; q < field_end; q++) {
+				if (*q != '\n' && *q != '\r')
+					*q = ' ';
+			}
+		}
+		p = field_end;
+	}
+	return first;
+}
+
+const char *
+parse_bounds_check(const guint8 *data, gsize len)
+{
+	return data == NULL ? NULL : walk_fields(data, len, FALSE);
+}
+
+void
+parse_bounds_defuse(guint8 *data, gsize len)
+{
+	if (data != NULL)
+		walk_fields(data, len, TRUE);
+}
+
+/* ---- header blocks ---- */
+
+static gboolean
+blank_line(const guint8 *p, const guint8 *end)
+{
+	return p < end && (p[0] == '\n' || (p[0] == '\r' && p + 1 < end && p[1] == '\n'));
+}
+
+/* Does [p, end) hold word (lower case), in any case? */
+static gboolean
+holds_word(const guint8 *p, const guint8 *end, const char *word)
+{
+	gsize n = strlen(word);
+
+	for (; (gsize)(end - p) >= n; p++) {
+		if (g_ascii_tolower(*p) == word[0] && g_ascii_strncasecmp((const char *)p, word, n) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Past blanks, line ends and comments, as GMime skips them before a
+ * Content-Type's type (g_mime_skip_cfws). */
+static const guint8 *
+skip_cfws(const guint8 *p, const guint8 *end)
+{
+	while (p < end) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+			p++;
+		} else if (*p == '(') {
+			guint depth = 1;
+
+			for (p++; p < end && depth > 0; p++) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				else if (*p == '(')
+					depth++;
+				else if (*p == ')')
+					depth--;
+			}
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
+typedef struct {
+	gboolean has_type;  /* a Content-Type field */
+	gboolean message;   /* one whose type is message (rfc822, global...) */
+	gboolean digest;    /* one that says digest */
+} BlockTypes;
+
+/* What the Content-Type fields of the header block [p, end) say. */
+static BlockTypes
+block_types(const guint8 *p, const guint8 *end)
+{
+	BlockTypes t = { FALSE, FALSE, FALSE };
+
+	while (p < end) {
+		const guint8 *name = p, *value, *field_end;
+
+		while (p < end && *p > ' ' && *p < 0x7f && *p != ':')
+			p++;
+		value = p;
+		while (value < end && (*value == ' ' || *value == '\t'))
+			value++;
+		if (p - name != 12 || g_ascii_strncasecmp((const char *)name, "content-type", 12) != 0 ||
+		    value == end || *value != ':') {
+			p = line_end(p, end);
+			continue;
+		}
+		value++;
+		field_end = line_end(value, end);
+		while (field_end < end && (*field_end == ' ' || *field_end == '\t'))
+			field_end = line_end(field_end, end);
+		t.has_type = TRUE;
+		value = skip_cfws(value, field_end);
+		if (field_end - value >= 7 && g_ascii_strncasecmp((const char *)value, "message", 7) == 0)
+			t.message = TRUE;
+		if (holds_word(value, field_end, "digest"))
+			t.digest = TRUE;
+		p = field_end;
+	}
+	return t;
+}
+
+gsize
+parse_bounds_header_bytes(const guint8 *data, gsize len)
+{
+	const guint8 *p = data, *end = data + len;
+	const guint8 *block = data;
+	gsize total = 0;
+	gboolean in_header = TRUE, part_header = FALSE, digest = FALSE;
+
+	if (data == NULL)
+		return 0;
+	while (p < end) {
+		const guint8 *next = line_end(p, end);
+
+		if (in_header && blank_line(p, end)) {
+			/* the end of a header block: is the body a message too? */
+			BlockTypes t = block_types(block, p);
+
+			digest = digest || t.digest;
+			total += (gsize)(next - block);
+			in_header = t.message || (digest && part_header && !t.has_type);
+			part_header = FALSE;
+			block = next;
+		} else if (!in_header && next - p >= 2 && p[0] == '-' && p[1] == '-') {
+			in_header = TRUE;
+			part_header = TRUE;
+			block = next;
+		}
+		p = next;
+	}
+	if (in_header)
+		total += (gsize)(end - block);
+	return total;
+}
+
+/* ---- charset names ---- */
+
+/* A byte of a charset name as the three spellings below allow it
+ * (RFC 2047's token less '?' and '*', which end it there). */
+static gboolean
+charset_char(guint8 c)
+{
+	return g_ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '+' || c == '(' ||
+	       c == ')';
+}
+
+/* Adds the name at [p, p + n) when it ends in one of the allowed bytes
+ * (terminators, "" for any) and is new. */
+static void
+collect(GPtrArray *out, GHashTable *seen, const guint8 *p, const guint8 *end, const char *terminators)
+{
+	const guint8 *q = p;
+	char *name;
+
+	while (q < end && q - p <= CHARSET_NAME_MAX && charset_char(*q))
+		q++;
+	if (q == p || q - p > CHARSET_NAME_MAX)
+		return;
+	if (terminators[0] != '\0' && (q == end || strchr(terminators, *q) == NULL))
+		return;
+	name = g_ascii_strdown((const char *)p, q - p);
+	if (out->len >= PARSE_BOUNDS_MAX_CHARSETS || g_hash_table_contains(seen, name)) {
+		g_free(name);
+		return;
+	}
+	g_hash_table_add(seen, name);
+	g_ptr_array_add(out, g_strdup(name));
+}
+
+static const guint8 *
+skip_blanks(const guint8 *p, const guint8 *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+GPtrArray *
+parse_bounds_charsets(const guint8 *data, gsize len)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	const guint8 *end = data != NULL ? data + len : NULL;
+
+	for (const guint8 *p = data; p != NULL && p + 1 < end && out->len < PARSE_BOUNDS_MAX_CHARSETS; p++) {
+		if (p[0] == '=' && p[1] == '?') {
+			/* encoded word; "*" starts an RFC 2231 language */
+			collect(out, seen, p + 2, end, "?*");
+		} else if (p[0] == '*' && p[1] == '=') {
+			const guint8 *v = skip_blanks(p + 2, end);
+
+			if (v < end && *v == '"')
+				v++;
+			collect(out, seen, v, end, "'");
+		} else if ((p[0] == 'c' || p[0] == 'C') && (gsize)(end - p) > 7 &&
+			   g_ascii_strncasecmp((const char *)p, "charset", 7) == 0) {
+			const guint8 *v = skip_blanks(p + 7, end);
+
+			if (v == end || *v != '=')
+				continue;
+			v = skip_blanks(v + 1, end);
+			if (v < end && *v == '"')
+				v++;
+			collect(out, seen, v, end, "");
+		}
+	}
+	return out;
+}

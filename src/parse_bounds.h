@@ -1,0 +1,69 @@
+/*
+ * parse_bounds.h - shapes of raw mail that GMime cannot take within
+ * bounds, found and defused before GMime sees the bytes.
+ *
+ * GMime 3.2 parses an address group by recursion (RFC 5322 forbids
+ * nested groups; GMime's loose mode nests them anyway), so a To of
+ * "g:g:g:...;;;" 100,000 levels deep overflows the stack of whichever
+ * process parses it.  Every message/rfc822 part is a message GMime
+ * parses the same way, so the headers of attached messages count as
+ * much as the top-level ones.  The measures here are deliberately crude
+ * upper bounds (every ':' of an address field may open a group, every
+ * '(' a comment), because GMime's error recovery resumes inside quoted
+ * strings and brackets: a measure that trusted quoting could be led to
+ * undercount.  Real fields stay far below the limits.
+ *
+ * Pure: bytes in, verdicts and bytes out; no GMime, no I/O, no globals.
+ */
+#ifndef MD_PARSE_BOUNDS_H
+#define MD_PARSE_BOUNDS_H
+
+#include <glib.h>
+
+/* ':' in one address field beyond which it may nest groups too deep:
+ * GMime needs under 300 bytes of stack per level. */
+#define PARSE_BOUNDS_MAX_COLONS 1000
+/* '(' nesting in one address field (GMime skips comments iteratively
+ * today; the bound keeps any parser that recurses on them safe). */
+#define PARSE_BOUNDS_MAX_COMMENT_DEPTH 100
+/* Distinct charset names collected from one message at most. */
+#define PARSE_BOUNDS_MAX_CHARSETS 512
+
+/*
+ * The reason len bytes at data cannot be handed to GMime as they are
+ * (a static string for parse_error), or NULL when they can.  Every line
+ * that starts an address field ("To:", "Resent-Cc:", ... anywhere in the
+ * message, so that attached messages are covered) is measured together
+ * with its continuation lines.
+ */
+const char *parse_bounds_check(const guint8 *data, gsize len);
+
+/*
+ * Defuses in place every field parse_bounds_check() objects to: its
+ * value becomes blanks (line ends kept, so the length and the framing do
+ * not change), which GMime reads as a field without addresses.
+ */
+void parse_bounds_defuse(guint8 *data, gsize len);
+
+/*
+ * An upper bound of the bytes GMime holds as header fields: those of the
+ * top-level header, of every part (a header block follows each line
+ * that starts with "--", as a boundary line does) and of every attached
+ * message (the block after a header block that says "message", or after
+ * any part header once some header block says "digest", where parts are
+ * messages by default).  GMime keeps a header of n bytes as objects of
+ * about 45 n bytes (parameters, addresses, header lines), and parse.c
+ * bounds the top-level header alone; this bounds them all.
+ */
+gsize parse_bounds_header_bytes(const guint8 *data, gsize len);
+
+/*
+ * The charset names the message names anywhere: in encoded words
+ * ("=?NAME?"), RFC 2231 values ("*=NAME'") and charset parameters
+ * ("charset=NAME"), lower-cased, each once, at most
+ * PARSE_BOUNDS_MAX_CHARSETS of them, in order of appearance.  Caller
+ * frees with g_ptr_array_unref().
+ */
+GPtrArray *parse_bounds_charsets(const guint8 *data, gsize len);
+
+#endif
