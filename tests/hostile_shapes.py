@@ -26,7 +26,21 @@ def head(name, size, to="To: support@example.com\n"):
 
 
 def times(unit, size):
+    """How many units fill size; units numbered up to it must be no longer
+    than unit."""
     return max(1, size // len(unit))
+
+
+def numbered(fmt, size, sep="", start=0):
+    """fmt.format(i) for i = start, start + 1, ... joined by sep, to about
+    size bytes; and how many."""
+    out, total, i = [], 0, start
+    while total < size:
+        item = fmt.format(i)
+        out.append(item)
+        total += len(item) + len(sep)
+        i += 1
+    return sep.join(out), i - start
 
 
 def header_flag(header_bytes, otherwise=None):
@@ -72,34 +86,32 @@ def groups_attached(size):
 
 
 def top_params(size):
-    unit = ";\n p12345=v"
-    h = "Content-Type: text/plain; charset=utf-8" + "".join(
-        f";\n p{i}=v" for i in range(times(unit, size))) + "\n"
+    h = "Content-Type: text/plain; charset=utf-8" + numbered(";\n p{}=v", size)[0] + "\n"
     return (head("top-params", size) + "MIME-Version: 1.0\n" + h + "\nhi\n").encode(), header_flag(len(h))
 
 
 def part_params(size):
     """An attachment whose Content-Type and Content-Disposition carry the parameters."""
-    n = times(";\n p12345=v", size) // 2
-    ps = "".join(f";\n p{i}=v" for i in range(n))
+    ps = numbered(";\n p{}=v", size // 2)[0]
     return mixed("part-params", size, "Content-Type: application/octet-stream" + ps
                  + "\nContent-Disposition: attachment; filename=a.bin" + ps), header_flag(2 * len(ps))
 
 
 def rfc2231_pieces(size):
     """One file name in many RFC 2231 continuations."""
-    n = times(";\n filename*12345*=%C3%A9", size)
-    cd = "Content-Disposition: attachment" + "".join(
-        f";\n filename*{i}*={'utf-8' + chr(39) * 2 if i == 0 else ''}a%C3%A9" for i in range(n))
+    cd = ("Content-Disposition: attachment;\n filename*0*=utf-8''a%C3%A9"
+          + numbered(";\n filename*{}*=a%C3%A9", size, start=1)[0])
     return mixed("rfc2231-pieces", size, "Content-Type: application/octet-stream\n" + cd), header_flag(len(cd))
 
 
 def rfc2231_names(size):
     """Many parameters, each in RFC 2231 continuations of its own charset."""
-    unit = ";\n p12345*0*=koi8-r''a%C1;\n p12345*1*=b"
-    n = times(unit, size)
-    cd = "Content-Disposition: attachment; filename=a.bin" + "".join(
-        f";\n p{i}*0*={CHARSETS[i % len(CHARSETS)]}''a%C1;\n p{i}*1*=b" for i in range(n))
+    out, total, i = [], 0, 0
+    while total < size:
+        out.append(f";\n p{i}*0*={CHARSETS[i % len(CHARSETS)]}''a%C1;\n p{i}*1*=b")
+        total += len(out[-1])
+        i += 1
+    cd = "Content-Disposition: attachment; filename=a.bin" + "".join(out)
     return mixed("rfc2231-names", size, "Content-Type: application/octet-stream\n" + cd), header_flag(len(cd))
 
 
@@ -123,46 +135,42 @@ def ew_filename(size):
 
 
 def many_addresses(size):
-    n = times(", u1234567@example.org", size)
-    h = "To: support@example.com, " + ", ".join(f"u{i}@example.org" for i in range(n)) + "\n"
+    h = "To: support@example.com, " + numbered("u{}@example.org", size, ", ")[0] + "\n"
     return (head("many-addresses", size, h) + "\nhi\n").encode(), header_flag(len(h))
 
 
 def references(size):
-    n = times(" <r1234567@example.org>", size)
-    h = "References: " + " ".join(f"<r{i}@example.org>" for i in range(n)) + "\n"
+    h = "References: " + numbered("<r{}@example.org>", size, " ")[0] + "\n"
     return (head("references", size) + h + "\nhi\n").encode(), header_flag(len(h))
 
 
 def many_headers(size):
-    n = times("X-H1234567: v\n", size)
-    h = "".join(f"X-H{i}: v\n" for i in range(n))
+    h = numbered("X-H{}: v\n", size)[0]
     return (head("many-headers", size) + h + "\nhi\n").encode(), header_flag(len(h))
 
 
 def part_headers(size):
     """One attachment with a great many header lines."""
-    n = times("X-H1234567: v\n", size)
-    h = "".join(f"X-H{i}: v" + ("\n" if i < n - 1 else "") for i in range(n))
+    h = numbered("X-H{}: v", size, "\n")[0]
     return mixed("part-headers", size, "Content-Type: application/octet-stream\n" + h), header_flag(len(h))
 
 
 def deep_multipart(size):
-    unit = 'Content-Type: multipart/mixed; boundary="b1234567"\n\n--b1234567\n--b1234567--\n'
-    n = times(unit, size)
-    raw = (head("deep-multipart", size) + "MIME-Version: 1.0\n"
-           + "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(n))
+    opening, n = numbered('Content-Type: multipart/mixed; boundary="b{0}"\n\n--b{0}\n', size * 3 // 4)
+    raw = (head("deep-multipart", size) + "MIME-Version: 1.0\n" + opening
            + "Content-Type: text/plain\n\nthe innermost text\n"
            + "".join(f"--b{i}--\n" for i in reversed(range(n))))
-    # two delimiter lines a level: parse.c's count of them may stop it first
-    return raw.encode(), "too many MIME parts" if 2 * n > 2 * MAX_PARTS + 16 else "MIME nesting too deep"
+    # each level's header counts as header, and its two delimiter lines
+    # as parts: parse.c checks in that order
+    flag = "too many MIME parts" if 2 * n > 2 * MAX_PARTS + 16 else "MIME nesting too deep"
+    return raw.encode(), header_flag(len(opening) - 6 * n, flag)
 
 
 def deep_message(size):
     unit = "Subject: inner\nContent-Type: message/rfc822\n\n"
     raw = (head("deep-message", size) + "MIME-Version: 1.0\nContent-Type: message/rfc822\n\n"
            + unit * times(unit, size) + "Subject: last\n\nhi\n")
-    return raw.encode(), "MIME nesting too deep"
+    return raw.encode(), header_flag(len(raw), "MIME nesting too deep")
 
 
 def many_parts(size):
@@ -170,7 +178,8 @@ def many_parts(size):
     n = times(unit, size)
     raw = (head("many-parts", size) + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="p"\n\n'
            + "--p\nContent-Type: text/plain\n\nthe text\n" + unit * n + "--p--\n")
-    return raw.encode(), "too many MIME parts" if n + 1 > MAX_PARTS else None
+    return raw.encode(), header_flag(n * len("Content-Type: application/octet-stream\n\n"),
+                                     "too many MIME parts" if n + 1 > MAX_PARTS else None)
 
 
 SHAPES = {
