@@ -355,8 +355,21 @@ addresses_flatten(InternetAddressList *list, GPtrArray *out, guint depth)
 		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			char *name = null_if_empty(utf8_dup(internet_address_get_name(ia)));
-			MdAddress *a = g_new0(MdAddress, 1);
+			MdAddress *a;
 
+			/* a line break left in an address (a bare CR, say) would
+			 * break the header or the SMTP command it is written to */
+			if (addr != NULL && strpbrk(addr, "\r\n") != NULL) {
+				g_free(name);
+				continue;
+			}
+			/* a name is for display: an encoded word may hide any
+			 * control character in it */
+			for (char *c = name; c != NULL && *c != '\0'; c++) {
+				if ((guchar)*c < 0x20 || *c == 0x7f)
+					*c = ' ';
+			}
+			a = g_new0(MdAddress, 1);
 			a->name = name != NULL ? g_strstrip(name) : NULL;
 			a->name = null_if_empty(a->name);
 			a->addr = null_if_empty(utf8_dup(addr));
@@ -375,11 +388,15 @@ addresses_of(ParseCtx *ctx, GMimeObject *obj, const char *name, GPtrArray *out)
 	for (int i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
 		InternetAddressList *addrs;
+		g_autofree char *unfolded = NULL;
 		g_autofree char *input = NULL;
 
 		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
 			continue;
-		input = gmime_input(g_mime_header_get_raw_value(h));
+		/* unfolded (RFC 5322 2.2.3): a fold inside a quoted local part
+		 * would otherwise stay in the address */
+		unfolded = header_unfolded(h);
+		input = gmime_input(unfolded);
 		addrs = internet_address_list_parse(ctx->hopts, input);
 		if (addrs == NULL)
 			continue;
