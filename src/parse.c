@@ -1234,11 +1234,11 @@ too_costly(const guint8 *data, gsize len, gsize body_at, guint max_parts)
 {
 	if (body_at > PARSE_MAX_HEADER_BYTES)
 		return "headers too large";
+	if (too_many_delimiters(data + body_at, len - body_at, (gsize)max_parts * 2 + 16))
+		return "too many MIME parts";
 	/* those of the parts and attached messages count too */
 	if (parse_bounds_header_bytes(data, len) > PARSE_MAX_HEADER_BYTES)
 		return "headers too large";
-	if (too_many_delimiters(data + body_at, len - body_at, (gsize)max_parts * 2 + 16))
-		return "too many MIME parts";
 	return NULL;
 }
 

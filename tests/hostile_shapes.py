@@ -160,10 +160,11 @@ def deep_multipart(size):
     raw = (head("deep-multipart", size) + "MIME-Version: 1.0\n" + opening
            + "Content-Type: text/plain\n\nthe innermost text\n"
            + "".join(f"--b{i}--\n" for i in reversed(range(n))))
-    # each level's header counts as header, and its two delimiter lines
-    # as parts: parse.c checks in that order
-    flag = "too many MIME parts" if 2 * n > 2 * MAX_PARTS + 16 else "MIME nesting too deep"
-    return raw.encode(), header_flag(len(opening) - 6 * n, flag)
+    # two delimiter lines a level count as parts, then each level's
+    # header as header: parse.c checks in that order
+    if 2 * n > 2 * MAX_PARTS + 16:
+        return raw.encode(), "too many MIME parts"
+    return raw.encode(), header_flag(len(opening) - 6 * n, "MIME nesting too deep")
 
 
 def deep_message(size):
@@ -178,6 +179,8 @@ def many_parts(size):
     n = times(unit, size)
     raw = (head("many-parts", size) + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="p"\n\n'
            + "--p\nContent-Type: text/plain\n\nthe text\n" + unit * n + "--p--\n")
+    if n + 2 > 2 * MAX_PARTS + 16:
+        return raw.encode(), "too many MIME parts"
     return raw.encode(), header_flag(n * len("Content-Type: application/octet-stream\n\n"),
                                      "too many MIME parts" if n + 1 > MAX_PARTS else None)
 
