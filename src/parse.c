@@ -11,7 +11,12 @@
  * string handed back is our own.  Work is bounded by the caller's limits:
  * the MIME walk stops at max_parts and does not descend past max_depth
  * (parse_error says so), the stored References are capped (see below), and
- * decoded attachment content is only counted, never kept.
+ * decoded attachment content is only counted, never kept.  What GMime
+ * itself would recurse on or hold without bound is dealt with before it
+ * sees the bytes (parse_bounds.h: address fields nested too deep are
+ * blanked in a copy; too much header in all is parsed from the top-level
+ * header only), and the charset converters the message names are kept
+ * loaded (charset_pin.h) so that decoding stays linear.
  *
  * Charsets:
  *  - Raw 8-bit header bytes that are not UTF-8 are decoded, word by word,

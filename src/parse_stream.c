@@ -1,0 +1,33 @@
+/*
+ * parse_stream.c - a GMime stream over a mail file, defused as
+ * parse_bounds.h says (see the header for why).
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include "charset_pin.h"
+#include "parse.h"
+#include "parse_bounds.h"
+#include "parse_stream.h"
+
+GMimeStream *
+parse_stream_for_fd(int fd)
+{
+	GMimeStream *s;
+	GMimeStreamMmap *mm;
+	g_autoptr(GPtrArray) charsets = NULL;
+
+	parse_init();
+	s = g_mime_stream_mmap_new_with_bounds(fd, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0, -1);
+	if (s == NULL) /* empty, or not a file that maps: nothing GMime could recurse on */
+		return g_mime_stream_fs_new(fd);
+	mm = GMIME_STREAM_MMAP(s);
+	/* only the offending fields are written: every other page stays the
+	 * file's own */
+	if (parse_bounds_check((const guint8 *)mm->map, mm->maplen) != NULL)
+		parse_bounds_defuse((guint8 *)mm->map, mm->maplen);
+	charsets = parse_bounds_charsets((const guint8 *)mm->map, mm->maplen);
+	charset_pin(charsets);
+	return s;
+}
