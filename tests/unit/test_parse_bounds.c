@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "fetch.h"
 #include "parse.h"
 #include "parse_bounds.h"
 
@@ -215,6 +216,19 @@ test_message_nesting(void)
 	g_string_free(s, TRUE);
 }
 
+/* fetch's own GMime parse of the header (the envelope recipient) too */
+static void
+test_fetch_envelope(void)
+{
+	g_autofree char *deep = nested_groups(200000);
+	g_autofree char *raw = g_strconcat("Delivered-To: support+x@example.com\nTo: ", deep,
+					   "\nCc: ", deep, "\n\nhi\n", NULL);
+	g_autofree char *got = fetch_envelope_recipient((const guint8 *)raw, strlen(raw), "support@example.com",
+							 4 << 20);
+
+	g_assert_cmpstr(got, ==, "support+x@example.com");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -230,5 +244,6 @@ main(int argc, char **argv)
 	g_test_add_func("/parse-bounds/charsets-capped", test_charsets_capped);
 	g_test_add_func("/parse-bounds/parse-message", test_parse_message);
 	g_test_add_func("/parse-bounds/message-nesting", test_message_nesting);
+	g_test_add_func("/parse-bounds/fetch-envelope", test_fetch_envelope);
 	return g_test_run();
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""maildesk lmtpd against poison messages: each hostile shape that once
+"""maildesk lmtpd and import against poison messages: each hostile shape that once
 crashed or stalled the parser (100,000 nested address groups, the same in
 an attached message, nested comments, deep message/rfc822 nesting, 60,000
 Content-Type parameters, encoded words of alternating charsets) is sent
@@ -7,7 +7,10 @@ over LMTP, then a normal message on the same connection and one on a new
 connection.  Each must be answered 250 and stored (the poison flagged with
 its parse_error), and the daemon must be the same process at the end:
 one parser crash would take every connection down, and the MTA's retries
-of the same message would kill it again.  Output is TAP."""
+of the same message would kill it again.  Then `maildesk import` takes
+the same poisons from an mbox and from a Maildir (GMime splits the mbox
+and reads each message's date before maildesk parses it): exit 0, every
+message stored.  Output is TAP."""
 import os
 import signal
 import smtplib
@@ -77,6 +80,35 @@ def send(lmtp, tag, msg):
         return f"error {e!r}"[:200]
 
 
+def import_poisons(site, conf, db):
+    """The poisons again, renamed, from an mbox and from a Maildir."""
+    for kind in ("mbox", "maildir"):
+        msgs = [(tag, msg.replace("@example.org>\r\nDate", f"-{kind}@example.org>\r\nDate", 1)
+                .replace("\r\n", "\n"))
+                for tag, msg, _ in poisons()]
+        path = os.path.join(site, "import-" + kind)
+        if kind == "mbox":
+            with open(path, "w") as f:
+                for _, msg in msgs:
+                    f.write("From customer@example.org Mon Nov 23 10:00:00 2026\n" + msg + "\n")
+        else:
+            for sub in ("cur", "new", "tmp"):
+                os.makedirs(os.path.join(path, sub))
+            for i, (_, msg) in enumerate(msgs):
+                with open(os.path.join(path, "cur", f"{i}.poison:2,S"), "w") as f:
+                    f.write(msg)
+        p = subprocess.run([BIN, "-c", conf, "import", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=600)
+        tap.eq(f"import of the poisons from an {kind}: exit 0", p.returncode, 0)
+        c = sqlite3.connect(db, timeout=30)
+        try:
+            n = c.execute("SELECT count(*) FROM messages WHERE message_id LIKE ?",
+                          (f"%-{kind}@example.org",)).fetchone()[0]
+        finally:
+            c.close()
+        tap.eq(f"import of the poisons from an {kind}: every message stored", n, len(msgs))
+
+
 def main():
     site, conf = make_site(BIN, SRC, "maildesk-lmtpd-poison-", 100000, "[lmtpd]\nsend = no\n")
     db = os.path.join(site, "maildesk.db")
@@ -121,6 +153,7 @@ def main():
             tap.eq(f"{tag}: lmtpd is still the same process", d.poll(), None)
             if d.poll() is not None:
                 break
+        import_poisons(site, conf, db)
     finally:
         if d.poll() is None:
             d.send_signal(signal.SIGTERM)
