@@ -1299,15 +1299,16 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 	}
 
 	/* address fields GMime would recurse on without bound: blanked in
-	 * our own copy (the caller's bytes are not ours to write) */
-	bounds = parse_bounds_check(data, len);
-	if (bounds != NULL) {
+	 * our own copy (the caller's bytes are not ours to write); comments
+	 * left open, which make GMime leak, too */
+	if (parse_bounds_needs_defuse(data, len)) {
+		bounds = parse_bounds_check(data, len);
 		if (reduced == NULL) {
 			reduced = g_memdup2(data, len);
 			data = reduced;
 		}
 		parse_bounds_defuse(reduced, len);
-		if (msg->parse_error == NULL)
+		if (bounds != NULL && msg->parse_error == NULL)
 			msg->parse_error = g_strdup(bounds);
 	}
 

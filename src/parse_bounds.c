@@ -67,41 +67,60 @@ address_field_value(const guint8 *p, const guint8 *end)
 	return p + 1;
 }
 
-/* Why the field value [p, end) is out of bounds, or NULL. */
-static const char *
+typedef struct {
+	const char *why;  /* out of bounds: the field is blanked */
+	guint open_count; /* '(' never closed, at most the depth bound... */
+	const guint8 *open[PARSE_BOUNDS_MAX_COMMENT_DEPTH]; /* ...and where */
+} FieldShape;
+
+/*
+ * Measures the field value [p, end).  The comment count is an upper
+ * bound whatever the quoting: every '(' opens, and only a ')' that no
+ * backslash escapes closes; so when it ends at 0, no comment GMime
+ * could see is left open.  (GMime 3.2.13 leaks the address before an
+ * unclosed comment that follows a domain literal, "a@[x] (": the
+ * comments left open are repaired, blanked, rather than refused.)
+ */
+static FieldShape
 measure_field(const guint8 *p, const guint8 *end)
 {
-	guint colons = 0, depth = 0, deepest = 0;
+	FieldShape f = { NULL, 0, { NULL } };
+	guint colons = 0, depth = 0;
 
-	/* an upper bound whatever the quoting: every '(' opens, and only a
-	 * ')' that no backslash escapes closes */
-	for (const guint8 *start = p; p < end; p++) {
-		if (*p == ':')
+	for (const guint8 *start = p; p < end && f.why == NULL; p++) {
+		if (*p == ':') {
 			colons++;
-		else if (*p == '(' && ++depth > deepest)
-			deepest = depth;
-		else if (*p == ')' && depth > 0 && (p == start || p[-1] != '\\'))
+		} else if (*p == '(') {
+			if (depth == PARSE_BOUNDS_MAX_COMMENT_DEPTH)
+				f.why = "address comments nested too deep";
+			else
+				f.open[depth++] = p;
+		} else if (*p == ')' && depth > 0 && (p == start || p[-1] != '\\')) {
 			depth--;
+		}
 	}
 	if (colons > PARSE_BOUNDS_MAX_COLONS)
-		return "address groups nested too deep";
-	if (deepest > PARSE_BOUNDS_MAX_COMMENT_DEPTH)
-		return "address comments nested too deep";
-	return NULL;
+		f.why = "address groups nested too deep";
+	f.open_count = f.why == NULL ? depth : 0;
+	return f;
 }
 
-/* The common walk: the first reason found; blanks every offending field
- * when defuse is set (data is then writable). */
+/*
+ * The common walk: the first reason found; *touched_r set when some field
+ * needs blanking or repair.  With defuse (data is then writable), blanks
+ * every field out of bounds and every comment left open.
+ */
 static const char *
-walk_fields(const guint8 *data, gsize len, gboolean defuse)
+walk_fields(const guint8 *data, gsize len, gboolean defuse, gboolean *touched_r)
 {
 	const guint8 *p = data, *end = data + len;
 	const char *first = NULL;
 
+	*touched_r = FALSE;
 	while (p < end) {
 		const guint8 *value = address_field_value(p, end);
 		const guint8 *field_end;
-		const char *why;
+		FieldShape f;
 
 		if (value == NULL) {
 			p = line_end(p, end);
@@ -111,16 +130,19 @@ walk_fields(const guint8 *data, gsize len, gboolean defuse)
 		field_end = line_end(value, end);
 		while (field_end < end && (*field_end == ' ' || *field_end == '\t'))
 			field_end = line_end(field_end, end);
-		why = measure_field(value, field_end);
-		if (why != NULL) {
-			if (first == NULL)
-				first = why;
-			if (!defuse)
-				return first;
+		f = measure_field(value, field_end);
+		if (f.why != NULL && first == NULL)
+			first = f.why;
+		if (f.why != NULL || f.open_count > 0)
+			*touched_r = TRUE;
+		if (defuse && f.why != NULL) {
 			for (guint8 *q = (guint8 *)value; q < field_end; q++) {
 				if (*q != '\n' && *q != '\r')
 					*q = ' ';
 			}
+		} else if (defuse) {
+			for (guint i = 0; i < f.open_count; i++)
+				*(guint8 *)f.open[i] = ' ';
 		}
 		p = field_end;
 	}
@@ -130,14 +152,28 @@ walk_fields(const guint8 *data, gsize len, gboolean defuse)
 const char *
 parse_bounds_check(const guint8 *data, gsize len)
 {
-	return data == NULL ? NULL : walk_fields(data, len, FALSE);
+	gboolean touched;
+
+	return data == NULL ? NULL : walk_fields(data, len, FALSE, &touched);
+}
+
+gboolean
+parse_bounds_needs_defuse(const guint8 *data, gsize len)
+{
+	gboolean touched = FALSE;
+
+	if (data != NULL)
+		walk_fields(data, len, FALSE, &touched);
+	return touched;
 }
 
 void
 parse_bounds_defuse(guint8 *data, gsize len)
 {
+	gboolean touched;
+
 	if (data != NULL)
-		walk_fields(data, len, TRUE);
+		walk_fields(data, len, TRUE, &touched);
 }
 
 /* ---- header blocks ---- */

@@ -39,9 +39,18 @@
 const char *parse_bounds_check(const guint8 *data, gsize len);
 
 /*
+ * TRUE when parse_bounds_defuse() would change anything: a field
+ * parse_bounds_check() objects to, or one with a comment left open, which
+ * is no bound but makes GMime 3.2.13 leak ("a@[x] (").
+ */
+gboolean parse_bounds_needs_defuse(const guint8 *data, gsize len);
+
+/*
  * Defuses in place every field parse_bounds_check() objects to: its
  * value becomes blanks (line ends kept, so the length and the framing do
- * not change), which GMime reads as a field without addresses.
+ * not change), which GMime reads as a field without addresses.  In the
+ * other address fields, each '(' left open becomes a blank.  Only the
+ * bytes changed are written.
  */
 void parse_bounds_defuse(guint8 *data, gsize len);
 

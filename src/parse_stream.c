@@ -25,7 +25,7 @@ parse_stream_for_fd(int fd)
 	mm = GMIME_STREAM_MMAP(s);
 	/* only the offending fields are written: every other page stays the
 	 * file's own */
-	if (parse_bounds_check((const guint8 *)mm->map, mm->maplen) != NULL)
+	if (parse_bounds_needs_defuse((const guint8 *)mm->map, mm->maplen))
 		parse_bounds_defuse((guint8 *)mm->map, mm->maplen);
 	charsets = parse_bounds_charsets((const guint8 *)mm->map, mm->maplen);
 	charset_pin(charsets);

@@ -95,6 +95,26 @@ test_comments(void)
 	g_string_free(s, TRUE);
 }
 
+/* A comment left open is repaired, not refused: GMime leaks on it. */
+static void
+test_open_comment(void)
+{
+	const char *raw = "From: a@example.org\nTo: a@[192.0.2.1] (x, \"Smith (Sales\" <s@example.org> (y)\n\nhi (\n";
+	g_autofree char *copy = g_strdup(raw);
+	g_autoptr(MdMessage) msg = NULL;
+
+	g_assert_null(check(raw));
+	g_assert_true(parse_bounds_needs_defuse((const guint8 *)raw, strlen(raw)));
+	parse_bounds_defuse((guint8 *)copy, strlen(copy));
+	g_assert_cmpstr(copy, ==, "From: a@example.org\nTo: a@[192.0.2.1]  x, \"Smith  Sales\" <s@example.org> (y)\n\nhi (\n");
+	g_assert_false(parse_bounds_needs_defuse((const guint8 *)copy, strlen(copy)));
+	g_assert_false(parse_bounds_needs_defuse((const guint8 *)"To: a@b (c (d) e)\n", 18));
+	/* parsed as repaired, and nothing flagged for it */
+	msg = parse_message((const guint8 *)raw, strlen(raw), NULL);
+	g_assert_null(msg->parse_error);
+	g_assert_cmpuint(msg->to->len, >=, 1);
+}
+
 /* Attached messages' headers are anywhere in the bytes. */
 static void
 test_anywhere(void)
@@ -238,6 +258,7 @@ main(int argc, char **argv)
 	g_test_add_func("/parse-bounds/groups", test_groups);
 	g_test_add_func("/parse-bounds/quoting-does-not-hide", test_quoting_does_not_hide);
 	g_test_add_func("/parse-bounds/comments", test_comments);
+	g_test_add_func("/parse-bounds/open-comment", test_open_comment);
 	g_test_add_func("/parse-bounds/anywhere", test_anywhere);
 	g_test_add_func("/parse-bounds/header-bytes", test_header_bytes);
 	g_test_add_func("/parse-bounds/charsets", test_charsets);
