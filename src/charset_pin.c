@@ -13,18 +13,28 @@ static GMutex lock;
  * never freed: the point is to keep them */
 static GHashTable *pinned;
 
-static void
+/* TRUE when name is (now) pinned. */
+static gboolean
 pin_locked(const char *name)
 {
-	iconv_t cd;
+	gpointer cd = NULL;
+	iconv_t opened;
 
-	if (name == NULL || name[0] == '\0' || g_hash_table_size(pinned) >= CHARSET_PIN_MAX ||
-	    g_hash_table_contains(pinned, name))
-		return;
+	if (name == NULL || name[0] == '\0')
+		return FALSE;
+	if (g_hash_table_lookup_extended(pinned, name, NULL, &cd))
+		return cd != NULL;
 	/* the same name mapping (g_mime_charset_iconv_name) as GMime's own
 	 * opens, so the same module */
-	cd = g_mime_iconv_open("UTF-8", name);
-	g_hash_table_insert(pinned, g_strdup(name), cd != (iconv_t)-1 ? cd : NULL);
+	opened = g_mime_iconv_open("UTF-8", name);
+	if (opened != (iconv_t)-1) {
+		g_hash_table_insert(pinned, g_strdup(name), opened);
+		return TRUE;
+	}
+	/* unknown names only while few: they must not crowd out known ones */
+	if (g_hash_table_size(pinned) < CHARSET_PIN_MAX)
+		g_hash_table_insert(pinned, g_strdup(name), NULL);
+	return FALSE;
 }
 
 static void
@@ -35,15 +45,15 @@ pin_begin(void)
 		pinned = g_hash_table_new(g_str_hash, g_str_equal);
 }
 
-void
-charset_pin(const GPtrArray *names)
+gboolean
+charset_pin_one(const char *name)
 {
-	if (names == NULL || names->len == 0)
-		return;
+	gboolean known;
+
 	pin_begin();
-	for (guint i = 0; i < names->len; i++)
-		pin_locked(g_ptr_array_index(names, i));
+	known = pin_locked(name);
 	g_mutex_unlock(&lock);
+	return known;
 }
 
 void

@@ -10,8 +10,9 @@
  * the life of the process, and GMime's own open is then a lookup.
  * Nothing is ever converted with the pinned converters.
  *
- * Thread-safe (lmtpd parses in several threads).  Bounded: at most
- * CHARSET_PIN_MAX names are ever tried per process, known or not.
+ * Thread-safe (lmtpd parses in several threads).  Bounded: every name
+ * iconv knows is kept (glibc knows some 1,200), names it does not know
+ * are remembered up to CHARSET_PIN_MAX entries in all.
  */
 #ifndef MD_CHARSET_PIN_H
 #define MD_CHARSET_PIN_H
@@ -20,11 +21,12 @@
 
 #define CHARSET_PIN_MAX 4096
 
-/* Pins the converter from each of names (char *) to UTF-8 that iconv
- * knows.  Needs GMime initialised (parse_init()). */
-void charset_pin(const GPtrArray *names);
+/* Pins the converter from name to UTF-8; TRUE when iconv knows name.
+ * Needs GMime initialised (parse_init()).  A parse_bounds_charsets()
+ * keep function. */
+gboolean charset_pin_one(const char *name);
 
-/* The same for a NULL-terminated list. */
+/* The same for each of a NULL-terminated list. */
 void charset_pin_list(const char *const *names);
 
 #endif

@@ -1313,8 +1313,7 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 	}
 
 	parse_init();
-	charsets = parse_bounds_charsets(data, len);
-	charset_pin(charsets);
+	charsets = parse_bounds_charsets(data, len, charset_pin_one);
 	charset_pin_list(ctx.fallbacks);
 	ctx.popts = options_with_charsets(NULL, ctx.fallbacks);
 	ctx.att_objects = g_ptr_array_new();

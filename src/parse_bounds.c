@@ -308,10 +308,17 @@ charset_char(guint8 c)
 	       c == ')';
 }
 
-/* Adds the name at [p, p + n) when it ends in one of the allowed bytes
- * (terminators, "" for any) and is new. */
+typedef struct {
+	GPtrArray *out;
+	GHashTable *seen;     /* names kept */
+	GHashTable *rejected; /* names keep refused, while few */
+	gboolean (*keep)(const char *name);
+} Collect;
+
+/* Adds the name at p when it ends in one of the allowed bytes
+ * (terminators, "" for any), is new and is kept. */
 static void
-collect(GPtrArray *out, GHashTable *seen, const guint8 *p, const guint8 *end, const char *terminators)
+collect(Collect *c, const guint8 *p, const guint8 *end, const char *terminators)
 {
 	const guint8 *q = p;
 	char *name;
@@ -323,12 +330,20 @@ collect(GPtrArray *out, GHashTable *seen, const guint8 *p, const guint8 *end, co
 	if (terminators[0] != '\0' && (q == end || strchr(terminators, *q) == NULL))
 		return;
 	name = g_ascii_strdown((const char *)p, q - p);
-	if (out->len >= PARSE_BOUNDS_MAX_CHARSETS || g_hash_table_contains(seen, name)) {
+	if (g_hash_table_contains(c->seen, name) || g_hash_table_contains(c->rejected, name)) {
 		g_free(name);
 		return;
 	}
-	g_hash_table_add(seen, name);
-	g_ptr_array_add(out, g_strdup(name));
+	if (c->keep != NULL && !c->keep(name)) {
+		/* remembered while few: junk names must not crowd out real ones */
+		if (g_hash_table_size(c->rejected) < PARSE_BOUNDS_MAX_CHARSETS * 8)
+			g_hash_table_add(c->rejected, name);
+		else
+			g_free(name);
+		return;
+	}
+	g_hash_table_add(c->seen, name);
+	g_ptr_array_add(c->out, g_strdup(name));
 }
 
 static const guint8 *
@@ -340,22 +355,23 @@ skip_blanks(const guint8 *p, const guint8 *end)
 }
 
 GPtrArray *
-parse_bounds_charsets(const guint8 *data, gsize len)
+parse_bounds_charsets(const guint8 *data, gsize len, gboolean (*keep)(const char *name))
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) rejected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	Collect c = { g_ptr_array_new_with_free_func(g_free), seen, rejected, keep };
 	const guint8 *end = data != NULL ? data + len : NULL;
 
-	for (const guint8 *p = data; p != NULL && p + 1 < end && out->len < PARSE_BOUNDS_MAX_CHARSETS; p++) {
+	for (const guint8 *p = data; p != NULL && p + 1 < end && c.out->len < PARSE_BOUNDS_MAX_CHARSETS; p++) {
 		if (p[0] == '=' && p[1] == '?') {
 			/* encoded word; "*" starts an RFC 2231 language */
-			collect(out, seen, p + 2, end, "?*");
+			collect(&c, p + 2, end, "?*");
 		} else if (p[0] == '*' && p[1] == '=') {
 			const guint8 *v = skip_blanks(p + 2, end);
 
 			if (v < end && *v == '"')
 				v++;
-			collect(out, seen, v, end, "'");
+			collect(&c, v, end, "'");
 		} else if ((p[0] == 'c' || p[0] == 'C') && (gsize)(end - p) > 7 &&
 			   g_ascii_strncasecmp((const char *)p, "charset", 7) == 0) {
 			const guint8 *v = skip_blanks(p + 7, end);
@@ -365,8 +381,8 @@ parse_bounds_charsets(const guint8 *data, gsize len)
 			v = skip_blanks(v + 1, end);
 			if (v < end && *v == '"')
 				v++;
-			collect(out, seen, v, end, "");
+			collect(&c, v, end, "");
 		}
 	}
-	return out;
+	return c.out;
 }

@@ -26,7 +26,7 @@
 /* '(' nesting in one address field (GMime skips comments iteratively
  * today; the bound keeps any parser that recurses on them safe). */
 #define PARSE_BOUNDS_MAX_COMMENT_DEPTH 100
-/* Distinct charset names collected from one message at most. */
+/* Distinct charset names kept from one message at most. */
 #define PARSE_BOUNDS_MAX_CHARSETS 512
 
 /*
@@ -69,10 +69,12 @@ gsize parse_bounds_header_bytes(const guint8 *data, gsize len);
 /*
  * The charset names the message names anywhere: in encoded words
  * ("=?NAME?"), RFC 2231 values ("*=NAME'") and charset parameters
- * ("charset=NAME"), lower-cased, each once, at most
- * PARSE_BOUNDS_MAX_CHARSETS of them, in order of appearance.  Caller
- * frees with g_ptr_array_unref().
+ * ("charset=NAME"), lower-cased, each once, in order of appearance, and
+ * only those keep (when not NULL) returns TRUE for, at most
+ * PARSE_BOUNDS_MAX_CHARSETS of them: names keep refuses do not count, so
+ * junk cannot crowd out the names that matter.  Caller frees with
+ * g_ptr_array_unref().
  */
-GPtrArray *parse_bounds_charsets(const guint8 *data, gsize len);
+GPtrArray *parse_bounds_charsets(const guint8 *data, gsize len, gboolean (*keep)(const char *name));
 
 #endif

@@ -27,7 +27,6 @@ parse_stream_for_fd(int fd)
 	 * file's own */
 	if (parse_bounds_needs_defuse((const guint8 *)mm->map, mm->maplen))
 		parse_bounds_defuse((guint8 *)mm->map, mm->maplen);
-	charsets = parse_bounds_charsets((const guint8 *)mm->map, mm->maplen);
-	charset_pin(charsets);
+	charsets = parse_bounds_charsets((const guint8 *)mm->map, mm->maplen, charset_pin_one);
 	return s;
 }

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "charset_pin.h"
 #include "fetch.h"
 #include "parse.h"
 #include "parse_bounds.h"
@@ -174,12 +175,45 @@ test_charsets(void)
 			  "Content-Disposition: attachment; filename*0*=iso-8859-2''%E9; x*=big5'en'a\n"
 			  "X: =?this-name-is-far-too-long-to-be-any-charset-whatever-iconv-thinks-of-it?Q?a?=\n"
 			  "Y: =?no-end\n\nbody charset = cp866 and =?bad name?=\n";
-	g_autoptr(GPtrArray) got = parse_bounds_charsets((const guint8 *)raw, strlen(raw));
+	g_autoptr(GPtrArray) got = parse_bounds_charsets((const guint8 *)raw, strlen(raw), NULL);
 	const char *want[] = { "koi8-r", "utf-8", "windows-1251", "iso-8859-2", "big5", "cp866" };
 
 	g_assert_cmpuint(got->len, ==, G_N_ELEMENTS(want));
 	for (guint i = 0; i < G_N_ELEMENTS(want); i++)
 		g_assert_cmpstr(g_ptr_array_index(got, i), ==, want[i]);
+}
+
+static gboolean
+known(const char *name)
+{
+	return g_str_has_prefix(name, "good-");
+}
+
+/* Names keep refuses do not count against the cap. */
+static void
+test_charsets_junk(void)
+{
+	GString *s = g_string_new("Subject:");
+	g_autoptr(GPtrArray) got = NULL;
+
+	for (guint i = 0; i < PARSE_BOUNDS_MAX_CHARSETS * 2; i++)
+		g_string_append_printf(s, " =?junk-%u?Q?a?=", i);
+	g_string_append(s, " =?good-1?Q?a?= =?junk-1?Q?a?= =?GOOD-2?Q?a?= =?good-1?Q?a?=");
+	got = parse_bounds_charsets((const guint8 *)s->str, s->len, known);
+	g_assert_cmpuint(got->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(got, 0), ==, "good-1");
+	g_assert_cmpstr(g_ptr_array_index(got, 1), ==, "good-2");
+	g_string_free(s, TRUE);
+}
+
+/* The converters of the charsets named are pinned: iconv knows them. */
+static void
+test_pin(void)
+{
+	g_assert_true(charset_pin_one("koi8-r"));
+	g_assert_true(charset_pin_one("koi8-r"));
+	g_assert_false(charset_pin_one("no-such-charset-at-all"));
+	g_assert_false(charset_pin_one(""));
 }
 
 static void
@@ -190,7 +224,7 @@ test_charsets_capped(void)
 
 	for (guint i = 0; i < PARSE_BOUNDS_MAX_CHARSETS * 2; i++)
 		g_string_append_printf(s, " =?x-%u?Q?a?=", i);
-	got = parse_bounds_charsets((const guint8 *)s->str, s->len);
+	got = parse_bounds_charsets((const guint8 *)s->str, s->len, NULL);
 	g_assert_cmpuint(got->len, ==, PARSE_BOUNDS_MAX_CHARSETS);
 	g_string_free(s, TRUE);
 }
@@ -263,6 +297,8 @@ main(int argc, char **argv)
 	g_test_add_func("/parse-bounds/header-bytes", test_header_bytes);
 	g_test_add_func("/parse-bounds/charsets", test_charsets);
 	g_test_add_func("/parse-bounds/charsets-capped", test_charsets_capped);
+	g_test_add_func("/parse-bounds/charsets-junk", test_charsets_junk);
+	g_test_add_func("/parse-bounds/pin", test_pin);
 	g_test_add_func("/parse-bounds/parse-message", test_parse_message);
 	g_test_add_func("/parse-bounds/message-nesting", test_message_nesting);
 	g_test_add_func("/parse-bounds/fetch-envelope", test_fetch_envelope);
