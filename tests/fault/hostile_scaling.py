@@ -17,8 +17,13 @@ byte for byte, and flag the ticket with the expected parse_error when a
 bound was hit (no parse_error when none was).
 
 N is 1 MB, below parse.c's 4 MB header bound, so that GMime does parse
-every shape in full; a sanitizer build (detected from the binary) takes
-N/8.  MAILDESK_SCALING_N overrides N (bytes).  Output is TAP."""
+every shape in full.  A sanitizer build (detected from the binary) takes
+N/8 and is the plain build's check of correctness more than of growth:
+ASan's realloc moves the block every time, so GMime's growing of one
+header line costs O(n^2) there (see tests/fuzz/fuzz_intake.c), and its
+quarantine keeps freed memory resident; so there the time ratio may reach
+5 and peak RSS is not compared.  MAILDESK_SCALING_N overrides N (bytes).
+Output is TAP."""
 import hashlib
 import os
 import shutil
@@ -37,7 +42,7 @@ from tap import done, eq, result  # noqa: E402
 with open(BIN, "rb") as _f:
     SANITIZED = b"__asan_init" in _f.read()
 N = int(os.environ.get("MAILDESK_SCALING_N", (1 << 20) // (8 if SANITIZED else 1)))
-RATIO = 3.0
+RATIO = 5.0 if SANITIZED else 3.0
 FLOOR = 0.1  # seconds of CPU: growth below this is noise
 RSS_FLOOR = 8.0  # MB
 TINY = (b"From: c@example.org\nTo: support@example.com\nSubject: tiny\n"
@@ -145,8 +150,11 @@ def main():
                    f"{name}: CPU {a[0]:.2f} s at N, {b[0]:.2f} s at 2N "
                    f"(beyond start: ratio {ratio:.2f}, limit {RATIO})")
             ra, rb = max(a[1] - rss0, 0.0), max(b[1] - rss0, 0.0)
-            result(rb <= max(RATIO * ra, RSS_FLOOR),
-                   f"{name}: peak RSS {a[1]:.0f} MB at N, {b[1]:.0f} MB at 2N (limit {RATIO}x beyond start)")
+            text = f"{name}: peak RSS {a[1]:.0f} MB at N, {b[1]:.0f} MB at 2N (limit {RATIO}x beyond start)"
+            if SANITIZED:
+                result(True, f"{text} # SKIP not compared under ASan, whose quarantine keeps freed memory")
+            else:
+                result(rb <= max(RATIO * ra, RSS_FLOOR), text)
     finally:
         site.close()
         shutil.rmtree(scratch)
