@@ -67,115 +67,6 @@ address_field_value(const guint8 *p, const guint8 *end)
 	return p + 1;
 }
 
-typedef struct {
-	const char *why;  /* out of bounds: the field is blanked */
-	guint open_count; /* '(' never closed, at most the depth bound... */
-	const guint8 *open[PARSE_BOUNDS_MAX_COMMENT_DEPTH]; /* ...and where */
-} FieldShape;
-
-/*
- * Measures the field value [p, end).  The comment count is an upper
- * bound whatever the quoting: every '(' opens, and only a ')' that no
- * backslash escapes closes; so when it ends at 0, no comment GMime
- * could see is left open.  (GMime 3.2.13 leaks the address before an
- * unclosed comment that follows a domain literal, "a@[x] (": the
- * comments left open are repaired, blanked, rather than refused.)
- */
-static FieldShape
-measure_field(const guint8 *p, const guint8 *end)
-{
-	FieldShape f = { NULL, 0, { NULL } };
-	guint colons = 0, depth = 0;
-
-	for (const guint8 *start = p; p < end && f.why == NULL; p++) {
-		if (*p == ':') {
-			colons++;
-		} else if (*p == '(') {
-			if (depth == PARSE_BOUNDS_MAX_COMMENT_DEPTH)
-				f.why = "address comments nested too deep";
-			else
-				f.open[depth++] = p;
-		} else if (*p == ')' && depth > 0 && (p == start || p[-1] != '\\')) {
-			depth--;
-		}
-	}
-	if (colons > PARSE_BOUNDS_MAX_COLONS)
-		f.why = "address groups nested too deep";
-	f.open_count = f.why == NULL ? depth : 0;
-	return f;
-}
-
-/*
- * The common walk: the first reason found; *touched_r set when some field
- * needs blanking or repair.  With defuse (data is then writable), blanks
- * every field out of bounds and every comment left open.
- */
-static const char *
-walk_fields(const guint8 *data, gsize len, gboolean defuse, gboolean *touched_r)
-{
-	const guint8 *p = data, *end = data + len;
-	const char *first = NULL;
-
-	*touched_r = FALSE;
-	while (p < end) {
-		const guint8 *value = address_field_value(p, end);
-		const guint8 *field_end;
-		FieldShape f;
-
-		if (value == NULL) {
-			p = line_end(p, end);
-			continue;
-		}
-		/* the field goes on over its continuation lines */
-		field_end = line_end(value, end);
-		while (field_end < end && (*field_end == ' ' || *field_end == '\t'))
-			field_end = line_end(field_end, end);
-		f = measure_field(value, field_end);
-		if (f.why != NULL && first == NULL)
-			first = f.why;
-		if (f.why != NULL || f.open_count > 0)
-			*touched_r = TRUE;
-		if (defuse && f.why != NULL) {
-			for (guint8 *q = (guint8 *)value; q < field_end; q++) {
-				if (*q != '\n' && *q != '\r')
-					*q = ' ';
-			}
-		} else if (defuse) {
-			for (guint i = 0; i < f.open_count; i++)
-				*(guint8 *)f.open[i] = ' ';
-		}
-		p = field_end;
-	}
-	return first;
-}
-
-const char *
-parse_bounds_check(const guint8 *data, gsize len)
-{
-	gboolean touched;
-
-	return data == NULL ? NULL : walk_fields(data, len, FALSE, &touched);
-}
-
-gboolean
-parse_bounds_needs_defuse(const guint8 *data, gsize len)
-{
-	gboolean touched = FALSE;
-
-	if (data != NULL)
-		walk_fields(data, len, FALSE, &touched);
-	return touched;
-}
-
-void
-parse_bounds_defuse(guint8 *data, gsize len)
-{
-	gboolean touched;
-
-	if (data != NULL)
-		walk_fields(data, len, TRUE, &touched);
-}
-
 /* ---- header blocks ---- */
 
 static gboolean
@@ -263,16 +154,23 @@ block_types(const guint8 *p, const guint8 *end)
 	return t;
 }
 
-gsize
-parse_bounds_header_bytes(const guint8 *data, gsize len)
+typedef void (*BlockFunc)(const guint8 *start, const guint8 *end, gpointer user_data);
+
+/*
+ * Calls fn for each header block of the message, in order: the
+ * top-level header, and a superset of the headers of its parts and
+ * attached messages (see parse_bounds_header_bytes()), and after a
+ * "From " line, of the next message of an mbox.  Address fields
+ * and encoded words matter to GMime only in those, and the rest, the
+ * bodies, are most of the bytes.
+ */
+static void
+header_blocks(const guint8 *data, gsize len, BlockFunc fn, gpointer user_data)
 {
 	const guint8 *p = data, *end = data + len;
 	const guint8 *block = data;
-	gsize total = 0;
 	gboolean in_header = TRUE, part_header = FALSE, digest = FALSE;
 
-	if (data == NULL)
-		return 0;
 	while (p < end) {
 		const guint8 *next = line_end(p, end);
 
@@ -281,7 +179,7 @@ parse_bounds_header_bytes(const guint8 *data, gsize len)
 			BlockTypes t = block_types(block, p);
 
 			digest = digest || t.digest;
-			total += (gsize)(next - block);
+			fn(block, next, user_data);
 			in_header = t.message || (digest && part_header && !t.has_type);
 			part_header = FALSE;
 			block = next;
@@ -289,12 +187,155 @@ parse_bounds_header_bytes(const guint8 *data, gsize len)
 			in_header = TRUE;
 			part_header = TRUE;
 			block = next;
+		} else if (!in_header && next - p >= 5 && memcmp(p, "From ", 5) == 0) {
+			/* the next message of an mbox (parse_stream.c) */
+			in_header = TRUE;
+			part_header = digest = FALSE;
+			block = next;
 		}
 		p = next;
 	}
-	if (in_header)
-		total += (gsize)(end - block);
+	if (in_header && block < end)
+		fn(block, end, user_data);
+}
+
+static void
+add_block_bytes(const guint8 *start, const guint8 *end, gpointer user_data)
+{
+	*(gsize *)user_data += (gsize)(end - start);
+}
+
+gsize
+parse_bounds_header_bytes(const guint8 *data, gsize len)
+{
+	gsize total = 0;
+
+	if (data != NULL)
+		header_blocks(data, len, add_block_bytes, &total);
 	return total;
+}
+
+typedef struct {
+	const char *why;  /* out of bounds: the field is blanked */
+	guint open_count; /* '(' never closed, at most the depth bound... */
+	const guint8 *open[PARSE_BOUNDS_MAX_COMMENT_DEPTH]; /* ...and where */
+} FieldShape;
+
+/*
+ * Measures the field value [p, end).  The comment count is an upper
+ * bound whatever the quoting: every '(' opens, and only a ')' that no
+ * backslash escapes closes; so when it ends at 0, no comment GMime
+ * could see is left open.  (GMime 3.2.13 leaks the address before an
+ * unclosed comment that follows a domain literal, "a@[x] (": the
+ * comments left open are repaired, blanked, rather than refused.)
+ */
+static FieldShape
+measure_field(const guint8 *p, const guint8 *end)
+{
+	FieldShape f = { NULL, 0, { NULL } };
+	guint colons = 0, depth = 0;
+
+	for (const guint8 *start = p; p < end && f.why == NULL; p++) {
+		if (*p == ':') {
+			colons++;
+		} else if (*p == '(') {
+			if (depth == PARSE_BOUNDS_MAX_COMMENT_DEPTH)
+				f.why = "address comments nested too deep";
+			else
+				f.open[depth++] = p;
+		} else if (*p == ')' && depth > 0 && (p == start || p[-1] != '\\')) {
+			depth--;
+		}
+	}
+	if (colons > PARSE_BOUNDS_MAX_COLONS)
+		f.why = "address groups nested too deep";
+	f.open_count = f.why == NULL ? depth : 0;
+	return f;
+}
+
+typedef struct {
+	gboolean defuse;    /* the bytes are writable: blank and repair */
+	const char *first;  /* the first reason found */
+	gboolean touched;   /* some field needs blanking or repair */
+} Walk;
+
+/*
+ * The address fields of one header block: the first reason found goes to
+ * w->first, w->touched is set when some field needs blanking or repair.
+ * With w->defuse, blanks every field out of bounds and every comment left
+ * open.
+ */
+static void
+walk_block(const guint8 *p, const guint8 *end, gpointer user_data)
+{
+	Walk *w = user_data;
+
+	while (p < end && (w->defuse || w->first == NULL)) {
+		const guint8 *value = address_field_value(p, end);
+		const guint8 *field_end;
+		FieldShape f;
+
+		if (value == NULL) {
+			p = line_end(p, end);
+			continue;
+		}
+		/* the field goes on over its continuation lines */
+		field_end = line_end(value, end);
+		while (field_end < end && (*field_end == ' ' || *field_end == '\t'))
+			field_end = line_end(field_end, end);
+		f = measure_field(value, field_end);
+		if (f.why != NULL && w->first == NULL)
+			w->first = f.why;
+		if (f.why != NULL || f.open_count > 0)
+			w->touched = TRUE;
+		if (w->defuse && f.why != NULL) {
+			for (guint8 *q = (guint8 *)value; q < field_end; q++) {
+				if (*q != '\n' && *q != '\r')
+					*q = ' ';
+			}
+		} else if (w->defuse) {
+			for (guint i = 0; i < f.open_count; i++)
+				*(guint8 *)f.open[i] = ' ';
+		}
+		p = field_end;
+	}
+}
+
+static const char *
+walk_fields(const guint8 *data, gsize len, gboolean defuse, gboolean *touched_r)
+{
+	Walk w = { defuse, NULL, FALSE };
+
+	header_blocks(data, len, walk_block, &w);
+	*touched_r = w.touched;
+	return w.first;
+}
+
+const char *
+parse_bounds_check(const guint8 *data, gsize len)
+{
+	gboolean touched;
+
+	return data == NULL ? NULL : walk_fields(data, len, FALSE, &touched);
+}
+
+gboolean
+parse_bounds_needs_defuse(const guint8 *data, gsize len)
+{
+	gboolean touched = FALSE;
+
+	if (data != NULL)
+		walk_fields(data, len, FALSE, &touched);
+	return touched;
+}
+
+void
+parse_bounds_defuse(guint8 *data, gsize len)
+{
+	gboolean touched;
+
+	if (data != NULL)
+		walk_fields(data, len, TRUE, &touched);
 }
 
 /* ---- charset names ---- */
@@ -354,24 +395,21 @@ skip_blanks(const guint8 *p, const guint8 *end)
 	return p;
 }
 
-GPtrArray *
-parse_bounds_charsets(const guint8 *data, gsize len, gboolean (*keep)(const char *name))
+static void
+charsets_of_block(const guint8 *p, const guint8 *end, gpointer user_data)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GHashTable) rejected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	Collect c = { g_ptr_array_new_with_free_func(g_free), seen, rejected, keep };
-	const guint8 *end = data != NULL ? data + len : NULL;
+	Collect *c = user_data;
 
-	for (const guint8 *p = data; p != NULL && p + 1 < end && c.out->len < PARSE_BOUNDS_MAX_CHARSETS; p++) {
+	for (; p + 1 < end && c->out->len < PARSE_BOUNDS_MAX_CHARSETS; p++) {
 		if (p[0] == '=' && p[1] == '?') {
 			/* encoded word; "*" starts an RFC 2231 language */
-			collect(&c, p + 2, end, "?*");
+			collect(c, p + 2, end, "?*");
 		} else if (p[0] == '*' && p[1] == '=') {
 			const guint8 *v = skip_blanks(p + 2, end);
 
 			if (v < end && *v == '"')
 				v++;
-			collect(&c, v, end, "'");
+			collect(c, v, end, "'");
 		} else if ((p[0] == 'c' || p[0] == 'C') && (gsize)(end - p) > 7 &&
 			   g_ascii_strncasecmp((const char *)p, "charset", 7) == 0) {
 			const guint8 *v = skip_blanks(p + 7, end);
@@ -381,8 +419,21 @@ parse_bounds_charsets(const guint8 *data, gsize len, gboolean (*keep)(const char
 			v = skip_blanks(v + 1, end);
 			if (v < end && *v == '"')
 				v++;
-			collect(&c, v, end, "");
+			collect(c, v, end, "");
 		}
 	}
+}
+
+GPtrArray *
+parse_bounds_charsets(const guint8 *data, gsize len, gboolean (*keep)(const char *name))
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) rejected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	Collect c = { g_ptr_array_new_with_free_func(g_free), seen, rejected, keep };
+
+	/* a body's charset is converted once per part; only what headers
+	 * name is decoded word by word */
+	if (data != NULL)
+		header_blocks(data, len, charsets_of_block, &c);
 	return c.out;
 }

@@ -32,9 +32,9 @@
 /*
  * The reason len bytes at data cannot be handed to GMime as they are
  * (a static string for parse_error), or NULL when they can.  Every line
- * that starts an address field ("To:", "Resent-Cc:", ... anywhere in the
- * message, so that attached messages are covered) is measured together
- * with its continuation lines.
+ * that starts an address field ("To:", "Resent-Cc:", ...) in a header
+ * block (those parse_bounds_header_bytes() counts, so that attached
+ * messages are covered) is measured together with its continuation lines.
  */
 const char *parse_bounds_check(const guint8 *data, gsize len);
 
@@ -60,14 +60,17 @@ void parse_bounds_defuse(guint8 *data, gsize len);
  * that starts with "--", as a boundary line does) and of every attached
  * message (the block after a header block that says "message", or after
  * any part header once some header block says "digest", where parts are
- * messages by default).  GMime keeps a header of n bytes as objects of
+ * messages by default), and after each line that starts with "From "
+ * (the next message of an mbox).  GMime keeps a header of n bytes as objects of
  * about 45 n bytes (parameters, addresses, header lines), and parse.c
  * bounds the top-level header alone; this bounds them all.
  */
 gsize parse_bounds_header_bytes(const guint8 *data, gsize len);
 
 /*
- * The charset names the message names anywhere: in encoded words
+ * The charset names the message's header blocks name (those that
+ * parse_bounds_header_bytes() counts; a body is converted once per part,
+ * not word by word): in encoded words
  * ("=?NAME?"), RFC 2231 values ("*=NAME'") and charset parameters
  * ("charset=NAME"), lower-cased, each once, in order of appearance, and
  * only those keep (when not NULL) returns TRUE for, at most
