@@ -1229,9 +1229,9 @@ too_many_delimiters(const guint8 *data, gsize len, gsize limit)
  * holds every header line whole, as objects of some 45 bytes for each
  * byte of header: a message of 200,000 tiny parts, a 20 MB Subject or
  * 20 MB of parameters in the header of an attachment would cost hundreds
- * of MB.  Such a message is parsed from
- * the start of its headers only, its body not at all (the raw message is
- * stored whole and the ticket flagged).  Returns the reason, or NULL when
+ * of MB.  Such a message is parsed from the start of its headers only,
+ * its body not at all (the raw message is stored whole and the ticket
+ * flagged).  Returns the reason, or NULL when
  * it can be parsed in full.
  */
 static const char *
