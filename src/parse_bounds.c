@@ -154,7 +154,9 @@ block_types(const guint8 *p, const guint8 *end)
 	return t;
 }
 
-typedef void (*BlockFunc)(const guint8 *start, const guint8 *end, gpointer user_data);
+/* new_message: the block is the header of a message (the first, or the
+ * next of an mbox) */
+typedef void (*BlockFunc)(const guint8 *start, const guint8 *end, gboolean new_message, gpointer user_data);
 
 /*
  * Calls fn for each header block of the message, in order: the
@@ -169,7 +171,7 @@ header_blocks(const guint8 *data, gsize len, BlockFunc fn, gpointer user_data)
 {
 	const guint8 *p = data, *end = data + len;
 	const guint8 *block = data;
-	gboolean in_header = TRUE, part_header = FALSE, digest = FALSE;
+	gboolean in_header = TRUE, part_header = FALSE, digest = FALSE, new_message = TRUE;
 
 	while (p < end) {
 		const guint8 *next = line_end(p, end);
@@ -179,7 +181,8 @@ header_blocks(const guint8 *data, gsize len, BlockFunc fn, gpointer user_data)
 			BlockTypes t = block_types(block, p);
 
 			digest = digest || t.digest;
-			fn(block, next, user_data);
+			fn(block, next, new_message, user_data);
+			new_message = FALSE;
 			in_header = t.message || (digest && part_header && !t.has_type);
 			part_header = FALSE;
 			block = next;
@@ -189,18 +192,18 @@ header_blocks(const guint8 *data, gsize len, BlockFunc fn, gpointer user_data)
 			block = next;
 		} else if (!in_header && next - p >= 5 && memcmp(p, "From ", 5) == 0) {
 			/* the next message of an mbox (parse_stream.c) */
-			in_header = TRUE;
+			in_header = new_message = TRUE;
 			part_header = digest = FALSE;
 			block = next;
 		}
 		p = next;
 	}
 	if (in_header && block < end)
-		fn(block, end, user_data);
+		fn(block, end, new_message, user_data);
 }
 
 static void
-add_block_bytes(const guint8 *start, const guint8 *end, gpointer user_data)
+add_block_bytes(const guint8 *start, const guint8 *end, gboolean new_message, gpointer user_data)
 {
 	*(gsize *)user_data += (gsize)(end - start);
 }
@@ -213,6 +216,52 @@ parse_bounds_header_bytes(const guint8 *data, gsize len)
 	if (data != NULL)
 		header_blocks(data, len, add_block_bytes, &total);
 	return total;
+}
+
+typedef struct {
+	gsize limit;
+	gsize used; /* header bytes of the current message so far */
+} Flatten;
+
+static void
+flatten_block(const guint8 *start, const guint8 *end, gboolean new_message, gpointer user_data)
+{
+	Flatten *f = user_data;
+	guint8 *p;
+	const guint8 *line, *nl;
+
+	if (new_message)
+		f->used = 0;
+	if (f->used + (gsize)(end - start) <= f->limit) {
+		f->used += (gsize)(end - start);
+		return;
+	}
+	p = (guint8 *)start + (f->limit - f->used);
+	f->used = f->limit;
+	/* the start of the line p is in */
+	nl = p > start ? memrchr(start, '\n', (gsize)(p - start)) : NULL;
+	line = nl != NULL ? nl + 1 : start;
+	for (; p + 1 < end; p++) {
+		gboolean from_line = (gsize)(end - line) >= 5 && memcmp(line, "From ", 5) == 0;
+
+		if (*p != '\n')
+			continue;
+		/* the line breaks before the blank line that ends the block, and
+		 * those around a "From " line (an mbox's separator) stay */
+		if (!from_line && !blank_line(p + 1, end) &&
+		    !((gsize)(end - p - 1) >= 5 && memcmp(p + 1, "From ", 5) == 0))
+			*p = ' ';
+		line = p + 1;
+	}
+}
+
+void
+parse_bounds_flatten(guint8 *data, gsize len, gsize limit)
+{
+	Flatten f = { limit, 0 };
+
+	if (data != NULL)
+		header_blocks(data, len, flatten_block, &f);
 }
 
 typedef struct {
@@ -266,7 +315,7 @@ typedef struct {
  * open.
  */
 static void
-walk_block(const guint8 *p, const guint8 *end, gpointer user_data)
+walk_block(const guint8 *p, const guint8 *end, gboolean new_message, gpointer user_data)
 {
 	Walk *w = user_data;
 
@@ -396,7 +445,7 @@ skip_blanks(const guint8 *p, const guint8 *end)
 }
 
 static void
-charsets_of_block(const guint8 *p, const guint8 *end, gpointer user_data)
+charsets_of_block(const guint8 *p, const guint8 *end, gboolean new_message, gpointer user_data)
 {
 	Collect *c = user_data;
 

@@ -68,6 +68,18 @@ void parse_bounds_defuse(guint8 *data, gsize len);
 gsize parse_bounds_header_bytes(const guint8 *data, gsize len);
 
 /*
+ * For GMime parses that only split an mbox and read dates (archive.c):
+ * past limit header bytes in one message (counted as
+ * parse_bounds_header_bytes() does, afresh for each message of an mbox),
+ * every line break inside a header block becomes a blank, but those
+ * before the blank line that ends the block and before a "From " line.
+ * GMime then holds the rest as a few long lines, not as objects for each
+ * field.  In place; call it before parse_bounds_defuse(), which must see
+ * the long lines this makes.
+ */
+void parse_bounds_flatten(guint8 *data, gsize len, gsize limit);
+
+/*
  * The charset names the message's header blocks name (those that
  * parse_bounds_header_bytes() counts; a body is converted once per part,
  * not word by word): in encoded words

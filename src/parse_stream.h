@@ -8,8 +8,10 @@
  * `maildesk import` before parse_message() ever sees the message.  The
  * file is mapped privately (copy on write): the fields parse_bounds
  * objects to are blanked in the mapping only, offsets stay those of the
- * file, and the file is never written.  The charsets the file names are
- * pinned (charset_pin.h) so that GMime's decoding stays linear.
+ * file, and the file is never written.  A message with more header than
+ * parse.c parses has the rest flattened to long lines
+ * (parse_bounds_flatten()), and the charsets the file names are pinned
+ * (charset_pin.h), so that GMime's memory and time stay in proportion.
  */
 #ifndef MD_PARSE_STREAM_H
 #define MD_PARSE_STREAM_H

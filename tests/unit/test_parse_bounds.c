@@ -175,6 +175,24 @@ test_header_bytes(void)
 }
 
 static void
+test_flatten(void)
+{
+	const char *raw = "From a@b Mon\nTo: x@y\nX-A: 1\nX-B: 2\n\nbody\nline\n"
+			  "From c@d Tue\nTo: z@y\nX-C: 3\nFrom e@f Wed\nX-D: 4\n\nb\n";
+	g_autofree char *copy = g_strdup(raw);
+
+	/* within the bound nothing changes */
+	parse_bounds_flatten((guint8 *)copy, strlen(copy), 1000);
+	g_assert_cmpstr(copy, ==, raw);
+	/* past 20 bytes a message: line breaks in its header blocks become
+	 * blanks, but the block's end and a From_ line stay; each message of
+	 * the mbox counts afresh */
+	parse_bounds_flatten((guint8 *)copy, strlen(copy), 5);
+	g_assert_cmpstr(copy, ==, "From a@b Mon\nTo: x@y X-A: 1 X-B: 2\n\nbody\nline\n"
+				  "From c@d Tue\nTo: z@y X-C: 3\nFrom e@f Wed\nX-D: 4\n\nb\n");
+}
+
+static void
 test_charsets(void)
 {
 	const char *raw = "Subject: =?KOI8-R?Q?a?= =?utf-8*en?B?YQ==?= =?koi8-r?q?b?=\n"
@@ -303,6 +321,7 @@ main(int argc, char **argv)
 	g_test_add_func("/parse-bounds/open-comment", test_open_comment);
 	g_test_add_func("/parse-bounds/anywhere", test_anywhere);
 	g_test_add_func("/parse-bounds/header-bytes", test_header_bytes);
+	g_test_add_func("/parse-bounds/flatten", test_flatten);
 	g_test_add_func("/parse-bounds/charsets", test_charsets);
 	g_test_add_func("/parse-bounds/charsets-capped", test_charsets_capped);
 	g_test_add_func("/parse-bounds/charsets-junk", test_charsets_junk);
