@@ -16,6 +16,7 @@
 
 #include "archive.h"
 #include "parse.h"
+#include "parse_stream.h"
 
 void
 archive_item_clear(MdArchiveItem *item)
@@ -175,7 +176,7 @@ scan_mbox(const char *path, guint source, GArray *items, char **error_r)
 			close(fd);
 		return MD_NOTFOUND;
 	}
-	stream = g_mime_stream_fs_new(fd); /* owns fd */
+	stream = parse_stream_for_fd(fd); /* owns fd */
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
 	while (!g_mime_parser_eos(parser)) {
@@ -279,7 +280,7 @@ scan_maildir(const char *path, guint source, GArray *items, char **error_r)
 				g_free(it.file);
 				continue;
 			}
-			stream = g_mime_stream_fs_new(fd);
+			stream = parse_stream_for_fd(fd);
 			parser = g_mime_parser_new_with_stream(stream);
 			g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 			m = g_mime_parser_construct_message(parser, NULL);

@@ -17,6 +17,7 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "parse_bounds.h"
 
 /* a server's certificate chain longer than this is refused */
 #define MAX_CHAIN 16
@@ -126,6 +127,7 @@ fetch_envelope_recipient(const guint8 *raw, gsize len, const char *configured, g
 	GMimeParser *parser;
 	GMimeMessage *msg;
 	gsize hlen = MIN(len, max_header);
+	g_autofree guint8 *copy = NULL;
 	char *found = NULL;
 	gboolean ext;
 
@@ -137,7 +139,11 @@ fetch_envelope_recipient(const guint8 *raw, gsize len, const char *configured, g
 			break;
 		}
 	base = base_address(configured, &ext);
-	stream = g_mime_stream_mem_new_with_buffer((const char *)raw, hlen);
+	/* GMime parses the address fields as it builds the message: those it
+	 * would recurse on without bound are blanked first, in a copy */
+	copy = g_memdup2(raw, hlen);
+	parse_bounds_defuse(copy, hlen);
+	stream = g_mime_stream_mem_new_with_buffer((const char *)copy, hlen);
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);

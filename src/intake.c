@@ -1075,7 +1075,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		    (st = store_event_add(store, ticket.id, now, "maildesk", "linked", NULL,
 		                          "follows a closed ticket")) != MD_OK)
 			goto out;
-	} else if ((msg->parse_failed || forged) &&
+	} else if ((msg->parse_failed || msg->parse_error != NULL || forged) &&
 	           (st = store_ticket_flag(store, ticket.id)) != MD_OK) {
 		goto out;
 	}

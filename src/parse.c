@@ -11,7 +11,12 @@
  * string handed back is our own.  Work is bounded by the caller's limits:
  * the MIME walk stops at max_parts and does not descend past max_depth
  * (parse_error says so), the stored References are capped (see below), and
- * decoded attachment content is only counted, never kept.
+ * decoded attachment content is only counted, never kept.  What GMime
+ * itself would recurse on or hold without bound is dealt with before it
+ * sees the bytes (parse_bounds.h: address fields nested too deep are
+ * blanked in a copy; too much header in all is parsed from the top-level
+ * header only), and the charset converters the message names are kept
+ * loaded (charset_pin.h) so that decoding stays linear.
  *
  * Charsets:
  *  - Raw 8-bit header bytes that are not UTF-8 are decoded, word by word,
@@ -58,8 +63,10 @@
 
 #include <gmime/gmime.h>
 
+#include "charset_pin.h"
 #include "html2text.h"
 #include "parse.h"
+#include "parse_bounds.h"
 #include "tnef.h"
 
 #define PARSE_DEFAULT_MAX_DEPTH 64
@@ -354,8 +361,21 @@ addresses_flatten(InternetAddressList *list, GPtrArray *out, guint depth)
 		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			char *name = null_if_empty(utf8_dup(internet_address_get_name(ia)));
-			MdAddress *a = g_new0(MdAddress, 1);
+			MdAddress *a;
 
+			/* a line break left in an address (a bare CR, say) would
+			 * break the header or the SMTP command it is written to */
+			if (addr != NULL && strpbrk(addr, "\r\n") != NULL) {
+				g_free(name);
+				continue;
+			}
+			/* a name is for display: an encoded word may hide any
+			 * control character in it */
+			for (char *c = name; c != NULL && *c != '\0'; c++) {
+				if ((guchar)*c < 0x20 || *c == 0x7f)
+					*c = ' ';
+			}
+			a = g_new0(MdAddress, 1);
 			a->name = name != NULL ? g_strstrip(name) : NULL;
 			a->name = null_if_empty(a->name);
 			a->addr = null_if_empty(utf8_dup(addr));
@@ -374,11 +394,15 @@ addresses_of(ParseCtx *ctx, GMimeObject *obj, const char *name, GPtrArray *out)
 	for (int i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
 		InternetAddressList *addrs;
+		g_autofree char *unfolded = NULL;
 		g_autofree char *input = NULL;
 
 		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
 			continue;
-		input = gmime_input(g_mime_header_get_raw_value(h));
+		/* unfolded (RFC 5322 2.2.3): a fold inside a quoted local part
+		 * would otherwise stay in the address */
+		unfolded = header_unfolded(h);
+		input = gmime_input(unfolded);
 		addrs = internet_address_list_parse(ctx->hopts, input);
 		if (addrs == NULL)
 			continue;
@@ -1047,13 +1071,50 @@ fill_body(ParseCtx *ctx)
 		msg->body_charset = lower_dup(part_charset(chosen));
 }
 
-static void
-warning_cb(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user_data)
+/*
+ * Deeper than limit, counting multipart and message/rfc822 levels alike?
+ * walk() and choose_body() never enter an attached message, and GMime
+ * stops nesting on its own only at 1024 levels; an explicit stack and a
+ * visit budget keep this walk itself bounded.  (GMime's warning callback
+ * would say so too, but setting one makes GMime check every parameter
+ * list for duplicates, quadratic in their number, and decode every
+ * header while parsing.)
+ */
+static gboolean
+nesting_too_deep(GMimeObject *top, guint limit, guint budget)
 {
-	ParseCtx *ctx = user_data;
+	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(gpointer) * 2);
+	gpointer entry[2] = { top, GUINT_TO_POINTER(0) };
 
-	if (code == GMIME_CRIT_NESTING_OVERFLOW)
-		note_defect(ctx, "MIME nesting too deep");
+	g_array_append_val(stack, entry);
+	while (stack->len > 0 && budget-- > 0) {
+		gpointer *e = &g_array_index(stack, gpointer, (stack->len - 1) * 2);
+		GMimeObject *obj = e[0];
+		guint depth = GPOINTER_TO_UINT(e[1]);
+
+		g_array_set_size(stack, stack->len - 1);
+		if (obj == NULL)
+			continue;
+		if (depth > limit)
+			return TRUE;
+		if (GMIME_IS_MULTIPART(obj)) {
+			int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+
+			for (int i = 0; i < n; i++) {
+				gpointer child[2] = { g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
+						      GUINT_TO_POINTER(depth + 1) };
+
+				g_array_append_val(stack, child);
+			}
+		} else if (GMIME_IS_MESSAGE_PART(obj)) {
+			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+			gpointer child[2] = { inner != NULL ? g_mime_message_get_mime_part(inner) : NULL,
+					      GUINT_TO_POINTER(depth + 1) };
+
+			g_array_append_val(stack, child);
+		}
+	}
+	return FALSE;
 }
 
 static void
@@ -1075,6 +1136,8 @@ parse_tree(ParseCtx *ctx, GMimeMessage *message)
 		}
 		choose_body(ctx, top, 0, &ctx->body);
 		walk(ctx, top, 0);
+		if (nesting_too_deep(top, ctx->max_depth, ctx->max_parts * 4 + 64))
+			note_defect(ctx, "MIME nesting too deep");
 		declared = part_charset(top);
 	}
 	if (declared == NULL)
@@ -1168,10 +1231,12 @@ too_many_delimiters(const guint8 *data, gsize len, gsize limit)
 
 /*
  * GMime builds the whole tree before maildesk can count anything, and
- * holds every header line whole: a message of 200,000 tiny parts or a
- * 20 MB Subject would cost hundreds of MB.  Such a message is parsed from
- * the start of its headers only, its body not at all (the raw message is
- * stored whole and the ticket flagged).  Returns the reason, or NULL when
+ * holds every header line whole, as objects of some 45 bytes for each
+ * byte of header: a message of 200,000 tiny parts, a 20 MB Subject or
+ * 20 MB of parameters in the header of an attachment would cost hundreds
+ * of MB.  Such a message is parsed from the start of its headers only,
+ * its body not at all (the raw message is stored whole and the ticket
+ * flagged).  Returns the reason, or NULL when
  * it can be parsed in full.
  */
 static const char *
@@ -1181,6 +1246,9 @@ too_costly(const guint8 *data, gsize len, gsize body_at, guint max_parts)
 		return "headers too large";
 	if (too_many_delimiters(data + body_at, len - body_at, (gsize)max_parts * 2 + 16))
 		return "too many MIME parts";
+	/* those of the parts and attached messages count too */
+	if (parse_bounds_header_bytes(data, len) > PARSE_MAX_HEADER_BYTES)
+		return "headers too large";
 	return NULL;
 }
 
@@ -1194,8 +1262,9 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 	GMimeParser *parser;
 	GMimeMessage *message;
 	gsize skip;
-	const char *costly;
+	const char *costly, *bounds;
 	g_autofree guint8 *reduced = NULL;
+	g_autoptr(GPtrArray) charsets = NULL;
 
 	ctx.msg = msg;
 	ctx.max_depth = opts != NULL && opts->max_depth > 0 ? opts->max_depth : PARSE_DEFAULT_MAX_DEPTH;
@@ -1234,9 +1303,24 @@ parse_message(const guint8 *data, gsize len, const MdParseOptions *opts)
 		msg->parse_error = g_strdup(costly);
 	}
 
+	/* address fields GMime would recurse on without bound: blanked in
+	 * our own copy (the caller's bytes are not ours to write); comments
+	 * left open, which make GMime leak, too */
+	if (parse_bounds_needs_defuse(data, len)) {
+		bounds = parse_bounds_check(data, len);
+		if (reduced == NULL) {
+			reduced = g_memdup2(data, len);
+			data = reduced;
+		}
+		parse_bounds_defuse(reduced, len);
+		if (bounds != NULL && msg->parse_error == NULL)
+			msg->parse_error = g_strdup(bounds);
+	}
+
 	parse_init();
+	charsets = parse_bounds_charsets(data, len, charset_pin_one);
+	charset_pin_list(ctx.fallbacks);
 	ctx.popts = options_with_charsets(NULL, ctx.fallbacks);
-	g_mime_parser_options_set_warning_callback(ctx.popts, warning_cb, &ctx);
 	ctx.att_objects = g_ptr_array_new();
 
 	/* A GByteArray over the caller's bytes, never freed or written by

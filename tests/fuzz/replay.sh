@@ -8,7 +8,7 @@
 set -u
 
 . "$(cd "$(dirname "$0")" && pwd)/paths.sh"
-names="intake token template agentcmd quote"
+names="intake token template agentcmd quote address"
 
 log=$(mktemp "${TMPDIR:-/tmp}/maildesk-replay-XXXXXX") || { echo "Bail out! no temporary file"; exit 1; }
 trap 'rm -f "$log"' EXIT

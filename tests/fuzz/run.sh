@@ -19,7 +19,7 @@ set -u
 
 . "$(cd "$(dirname "$0")" && pwd)/paths.sh"
 seconds=${MAILDESK_FUZZ_SECONDS:-60}
-names=${MAILDESK_FUZZ_NAMES:-intake token template agentcmd quote}
+names=${MAILDESK_FUZZ_NAMES:-intake token template agentcmd quote address}
 
 if [ -n "${MAILDESK_FUZZ_WORKDIR:-}" ]; then
 	work=$MAILDESK_FUZZ_WORKDIR
