@@ -24,8 +24,9 @@ GMime parses every shape in full at both sizes.  A sanitizer build
 correctness more than of growth:
 ASan's realloc moves the block every time, so GMime's growing of one
 header line costs O(n^2) there (see tests/fuzz/fuzz_intake.c), and its
-quarantine keeps freed memory resident; so there the time ratio may reach
-10 and peak RSS is not compared.  MAILDESK_SCALING_N overrides N (bytes).
+quarantine keeps freed memory resident; so there neither the time nor
+the peak RSS is compared (a time ratio of 12 was seen there for RFC 2231
+continuations that grow 4 times in the plain build).  MAILDESK_SCALING_N overrides N (bytes).
 Output is TAP."""
 import hashlib
 import os
@@ -47,7 +48,7 @@ with open(BIN, "rb") as _f:
 N = int(os.environ.get("MAILDESK_SCALING_N", (1 << 19) // (8 if SANITIZED else 1)))
 GROWTH = 4  # the big size is GROWTH * N
 RUNS = 3
-RATIO = 10.0 if SANITIZED else 8.0
+RATIO = 8.0
 FLOOR = 0.1  # seconds of CPU: growth below this is noise
 RSS_FLOOR = 24.0  # MB: growth below this, at these sizes, is allocator noise
 TINY = (b"From: c@example.org\nTo: support@example.com\nSubject: tiny\n"
@@ -151,9 +152,12 @@ def main():
                    f"parse_error {small[1] or 'none'} / {big[1] or 'none'}")
             ta, tb = max(a[0] - cpu0, 0.0), max(b[0] - cpu0, 0.0)
             ratio = tb / ta if ta > 0 else float("inf")
-            result(tb <= max(RATIO * ta, FLOOR),
-                   f"{name}: CPU {a[0]:.2f} s at N, {b[0]:.2f} s at {GROWTH}N "
-                   f"(beyond start: ratio {ratio:.2f}, limit {RATIO})")
+            text = (f"{name}: CPU {a[0]:.2f} s at N, {b[0]:.2f} s at {GROWTH}N "
+                    f"(beyond start: ratio {ratio:.2f}, limit {RATIO})")
+            if SANITIZED:
+                result(True, f"{text} # SKIP growth is the plain build's to judge (ASan's realloc)")
+            else:
+                result(tb <= max(RATIO * ta, FLOOR), text)
             ra, rb = max(a[1] - rss0, 0.0), max(b[1] - rss0, 0.0)
             text = f"{name}: peak RSS {a[1]:.0f} MB at N, {b[1]:.0f} MB at {GROWTH}N (limit {RATIO}x beyond start)"
             if SANITIZED:
