@@ -43,3 +43,25 @@ address = support@example.com
 """ + queue + extra)
     subprocess.run([binary, "-c", conf, "init"], check=True, stdout=subprocess.DEVNULL)
     return d, conf
+
+
+class SiteDB:
+    """A make_site site with its database open for the test's queries;
+    close() removes it.  Test drivers subclass it for their own deliver()."""
+
+    def __init__(self, binary, srcdir, prefix, autoreply_per_hour, extra="", queue=""):
+        import sqlite3
+        self.dir, self.conf = make_site(binary, srcdir, prefix, autoreply_per_hour, extra, queue)
+        self.db = sqlite3.connect(os.path.join(self.dir, "maildesk.db"))
+
+    def close(self):
+        import shutil
+        self.db.close()
+        shutil.rmtree(self.dir)
+
+    def sql(self, q, *a):
+        return self.db.execute(q, a).fetchall()
+
+    def one(self, q, *a):
+        rows = self.sql(q, *a)
+        return rows[0][0] if rows else None

@@ -18,8 +18,6 @@ import email
 import email.policy
 import json
 import os
-import shutil
-import sqlite3
 import subprocess
 import sys
 from email.message import EmailMessage
@@ -28,7 +26,7 @@ from email.utils import formatdate, make_msgid
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import SiteDB  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 ALICE = "alice@example.com"
@@ -47,23 +45,11 @@ max_open = 1
 """
 
 
-class Site:
+class Site(SiteDB):
     def __init__(self):
-        self.dir, self.conf = make_site(BIN, SRC, "maildesk-agentmail-", 1000,
-                                        "[limits]\nticket_mails_per_hour = 1000\n" + AGENTS)
-        self.db = sqlite3.connect(os.path.join(self.dir, "maildesk.db"))
+        super().__init__(BIN, SRC, "maildesk-agentmail-", 1000,
+                         "[limits]\nticket_mails_per_hour = 1000\n" + AGENTS)
         self.seen = 0
-
-    def close(self):
-        self.db.close()
-        shutil.rmtree(self.dir)
-
-    def sql(self, q, *a):
-        return self.db.execute(q, a).fetchall()
-
-    def one(self, q, *a):
-        rows = self.sql(q, *a)
-        return rows[0][0] if rows else None
 
     def deliver(self, msg, recipient="support@example.com"):
         p = subprocess.run([BIN, "-c", self.conf, "deliver", "--recipient", recipient],

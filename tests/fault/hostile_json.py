@@ -21,8 +21,6 @@ import email
 import email.policy
 import json
 import os
-import shutil
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -30,7 +28,7 @@ import urllib.parse
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import SiteDB  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 RCPT = "support@example.com"
@@ -85,18 +83,10 @@ def hostile_mails():
     return out
 
 
-class Site:
+class Site(SiteDB):
     def __init__(self):
-        self.dir, self.conf = make_site(BIN, SRC, "maildesk-json-", 1000, AGENTS)
-        self.db = sqlite3.connect(os.path.join(self.dir, "maildesk.db"))
+        super().__init__(BIN, SRC, "maildesk-json-", 1000, AGENTS)
         self.db.text_factory = bytes
-
-    def close(self):
-        self.db.close()
-        shutil.rmtree(self.dir)
-
-    def sql(self, q, *a):
-        return self.db.execute(q, a).fetchall()
 
     def deliver(self, raw, recipient=RCPT):
         return subprocess.run([BIN, "-c", self.conf, "deliver", "--recipient", recipient],

@@ -25,8 +25,6 @@ import email
 import email.policy
 import os
 import re
-import shutil
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -35,7 +33,7 @@ from email.message import EmailMessage
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import SiteDB  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 AGENTS = """[agent ann]
@@ -77,22 +75,10 @@ def tnef_stream(message_class, body=None, files=()):
     return out
 
 
-class Site:
+class Site(SiteDB):
     def __init__(self):
-        self.dir, self.conf = make_site(BIN, SRC, "maildesk-leak-", 1000, AGENTS)
-        self.db = sqlite3.connect(os.path.join(self.dir, "maildesk.db"))
+        super().__init__(BIN, SRC, "maildesk-leak-", 1000, AGENTS)
         self.n = 0
-
-    def close(self):
-        self.db.close()
-        shutil.rmtree(self.dir)
-
-    def sql(self, q, *a):
-        return self.db.execute(q, a).fetchall()
-
-    def one(self, q, *a):
-        rows = self.sql(q, *a)
-        return rows[0][0] if rows else None
 
     def deliver(self, raw, rcpt):
         if isinstance(raw, EmailMessage):

@@ -13,8 +13,6 @@ signature or not, still gets the list and no ticket.  Output is TAP."""
 import email
 import email.policy
 import os
-import shutil
-import sqlite3
 import subprocess
 import sys
 from email.message import EmailMessage
@@ -23,7 +21,7 @@ from email.utils import formatdate, make_msgid
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import make_site  # noqa: E402
+from mdsite import SiteDB  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 RCPT = "support@example.com"
@@ -36,22 +34,10 @@ max_open = 1000
 DOCX = b"PK\x03\x04" + b"\x00" * 60  # enough of a zip for a mail client to attach
 
 
-class Site:
+class Site(SiteDB):
     def __init__(self):
-        self.dir, self.conf = make_site(BIN, SRC, "maildesk-requests-", 1000, AGENTS)
-        self.db = sqlite3.connect(os.path.join(self.dir, "maildesk.db"))
+        super().__init__(BIN, SRC, "maildesk-requests-", 1000, AGENTS)
         self.seen = 0
-
-    def close(self):
-        self.db.close()
-        shutil.rmtree(self.dir)
-
-    def sql(self, q, *a):
-        return self.db.execute(q, a).fetchall()
-
-    def one(self, q, *a):
-        rows = self.sql(q, *a)
-        return rows[0][0] if rows else None
 
     def deliver(self, msg):
         return subprocess.run([BIN, "-c", self.conf, "deliver", "--recipient", RCPT],
