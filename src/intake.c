@@ -302,21 +302,25 @@ domain_of(const char *addr)
  * The agent whose mail this is, or NULL: From is an agent's, the
  * recipient token verified for this very ticket as its agent or note
  * address (which only mail to agents carries: the customer's reply
- * address would let a customer pose as an agent), and (when required)
- * our MTA saw a DKIM pass for their domain.
- * *spoofed_r: From is an agent's but the rest does not hold.
+ * address would let a customer pose as an agent) issued to that same
+ * agent (token.h), and (when required) our MTA saw a DKIM pass for their
+ * domain.  *spoofed_r: From is an agent's but the rest does not hold, or
+ * anyone else wrote to an agent or note address (a leaked one).
  */
 static const MdAgent *
-agent_author(const MdConfig *cfg, const MdMessage *msg, MdThreadMatch match, const char *purpose,
+agent_author(const MdIntake *in, const MdMessage *msg, MdThreadMatch match, const char *purpose,
              gboolean *spoofed_r)
 {
+	const MdConfig *cfg = in->cfg;
 	const MdAgent *a = conf_agent_by_address(cfg, msg->from ? msg->from->addr : NULL);
+	gboolean agent_token = match == THREAD_BY_TOKEN && token_agent_kind(purpose) != NULL;
 
-	*spoofed_r = FALSE;
+	/* anyone else at an agent or note address holds a leaked one */
+	*spoofed_r = agent_token;
 	if (a == NULL)
 		return NULL;
-	if (match == THREAD_BY_TOKEN &&
-	    (g_strcmp0(purpose, OUTMAIL_AGENT_PURPOSE) == 0 || g_strcmp0(purpose, "note") == 0) &&
+	*spoofed_r = FALSE;
+	if (agent_token && token_purpose_names(in->secret, purpose, a->address) &&
 	    (!cfg->require_dkim ||
 	     authres_dkim_pass(msg->auth_results, cfg->authserv_id, domain_of(a->address))))
 		return a;
@@ -652,8 +656,7 @@ take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts
 	/* mail to a ticket's note or agent address was written to maildesk,
 	 * quotes and notes and all, not to the customer (who saw our relay
 	 * of it, if anything): for agents' eyes only */
-	if (found && (g_strcmp0(purpose, "note") == 0 ||
-	              g_strcmp0(purpose, OUTMAIL_AGENT_PURPOSE) == 0)) {
+	if (found && token_agent_kind(purpose) != NULL) {
 		at.kind = "note";
 		at.audience = "agents";
 	}
@@ -836,7 +839,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		md_ticket_clear(&ticket);
 		return st;
 	}
-	author = agent_author(cfg, msg, match, purpose, &spoofed);
+	author = agent_author(in, msg, match, purpose, &spoofed);
 	if (author != NULL && ticket_id > 0) {
 		res->ticket = ticket.id;
 		st = take_agent_mail(in, &inc, &ticket, author, purpose, res);

@@ -79,8 +79,7 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		                                         t->status);
 		g_autofree char *priority_text =
 			i18n_text(cfg->templates, language, "priority", t->priority);
-		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id,
-		                                            for_agents ? OUTMAIL_AGENT_PURPOSE : NULL);
+		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id, NULL);
 
 		json_object_set_int_member(ticket, "id", t->id);
 		json_object_set_string_member(ticket, "tag", tag);
@@ -97,20 +96,43 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		}
 		set_opt_string(customer, "name", t->customer_name);
 		json_object_set_string_member(customer, "address", t->customer_addr);
-		json_object_set_string_member(reply, "address", reply_addr);
+		/* agent mail: outmail_queue() sets the addresses of its recipient */
+		if (!for_agents)
+			json_object_set_string_member(reply, "address", reply_addr);
 		json_object_set_object_member(ctx, "ticket", ticket);
 		json_object_set_object_member(ctx, "customer", customer);
 		json_object_set_object_member(ctx, "reply", reply);
-		if (for_agents) {
-			JsonObject *note = json_object_new();
-			g_autofree char *note_addr =
-				token_address(in->secret, support_addr, t->id, "note");
-
-			json_object_set_string_member(note, "address", note_addr);
-			json_object_set_object_member(ctx, "note", note);
-		}
 	}
 	return ctx;
+}
+
+/* The agent or note address of ticket issued to the person at to_addr.  Caller frees. */
+static char *
+person_address(const MdIntake *in, const char *support_addr, gint64 ticket, const char *kind,
+               const char *to_addr)
+{
+	g_autofree char *purpose = token_person_purpose(in->secret, kind, to_addr);
+
+	return token_address(in->secret, support_addr, ticket, purpose);
+}
+
+/*
+ * reply.address and note.address of agent mail: issued to its recipient,
+ * so that they vouch for that From alone (token.h).
+ */
+static void
+set_person_addresses(const MdIntake *in, JsonObject *ctx, const char *support_addr, gint64 ticket,
+                     const char *to_addr)
+{
+	JsonObject *reply = json_object_new();
+	JsonObject *note = json_object_new();
+	g_autofree char *reply_addr = person_address(in, support_addr, ticket, TOKEN_AGENT, to_addr);
+	g_autofree char *note_addr = person_address(in, support_addr, ticket, TOKEN_NOTE, to_addr);
+
+	json_object_set_string_member(reply, "address", reply_addr);
+	json_object_set_string_member(note, "address", note_addr);
+	json_object_set_object_member(ctx, "reply", reply);
+	json_object_set_object_member(ctx, "note", note);
 }
 
 /* In-Reply-To and References of a customer mail, from what they have seen. */
@@ -174,6 +196,8 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		                           m->to_agents ? "agent" : "customer");
 		return MD_CONFIG;
 	}
+	if (m->to_agents && t != NULL)
+		set_person_addresses(in, ctx, support_addr, t->id, m->to_addr);
 	r = template_render_file(cfg->templates, m->language, cfg->default_language, m->template,
 	                         ctx, error_r);
 	if (r == NULL)
@@ -184,8 +208,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		/* agents answer to an address no customer ever sees: a customer
 		 * who forges an agent's From on their own ticket's reply
 		 * address is still only a customer */
-		reply_addr = token_address(in->secret, support_addr, t->id,
-		                           m->to_agents ? OUTMAIL_AGENT_PURPOSE : NULL);
+		reply_addr = m->to_agents ? person_address(in, support_addr, t->id, TOKEN_AGENT,
+		                                           m->to_addr)
+		                          : token_address(in->secret, support_addr, t->id, NULL);
 		bounce_addr = token_address(in->secret, support_addr, t->id, "bounce");
 		message_id = g_strdup_printf("t%" G_GINT64_FORMAT ".%.8s.%" G_GINT64_FORMAT "@%s",
 		                             t->id, rand_part, now, cfg->hostname);
@@ -224,6 +249,7 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	h.auto_generated = g_strcmp0(m->auto_submitted, "auto-generated") == 0;
 	h.language = r->language;
 	h.ticket_tag = tag;
+	h.to_agents = m->to_agents;
 	h.attachments = m->attachments;
 	raw = compose_message(r, &h);
 	if (raw == NULL && m->attachments != NULL) {

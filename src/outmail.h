@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "intake.h"
 #include "store.h"
+#include "token.h"
 
 typedef struct {
 	const char *template;     /* templates/LANG/NAME */
@@ -41,7 +42,8 @@ typedef struct {
 
 /*
  * The context every template gets: ticket.*, customer.*, support.*,
- * reply.address, site.name, and for agent mail note.address.  ETA and
+ * reply.address, site.name; agent mail gets reply.address and
+ * note.address from outmail_queue(), issued to its recipient.  ETA and
  * status words in language; the ETA in the UTC offset tz_minutes.
  * t may be NULL (mail about no single ticket).  Caller unrefs.
  */
@@ -59,11 +61,12 @@ MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
                        const MdOutMail *m, gint64 now, char **withheld_r, char **error_r);
 
 /*
- * The token purpose of the Reply-To of agent mail (support+N-agent-MAC@):
- * with the note address, the only addresses through which mail counts as
- * an agent's.  Customers' mail carries the plain reply address.
+ * The token kind of the Reply-To of agent mail (support+N-agent-ID-MAC@,
+ * issued to the agent it goes to, see token.h): with the note address,
+ * the only addresses through which mail counts as an agent's, and only
+ * from the agent named.  Customers' mail carries the plain reply address.
  */
-#define OUTMAIL_AGENT_PURPOSE "agent"
+#define OUTMAIL_AGENT_PURPOSE TOKEN_AGENT
 
 /*
  * Whether a ticket's ETA is stated in mail: never once it is solved or
