@@ -15,6 +15,13 @@ JsonNode *json_out_ticket_summary(const MdTicket *t);
 /* "ticket show --json": the ticket with its messages (MdMessageRow*), oldest first. */
 JsonNode *json_out_ticket_full(const MdTicket *t, GPtrArray *messages);
 
+/*
+ * Adds "held" to a ticket_full object: the mail the outbound guard kept
+ * from its customer (MdHeldMail*), each with id (outbox row), kind, to,
+ * created, reason and message (the id of its stored copy, or null).
+ */
+void json_out_add_held(JsonNode *ticket, GPtrArray *held);
+
 /* Pretty-printed text of node; caller frees with g_free(). */
 char *json_out_to_string(JsonNode *node);
 

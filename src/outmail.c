@@ -9,11 +9,14 @@
 
 #include <string.h>
 
+#include "agentcmd.h"
 #include "compose.h"
 #include "digest.h"
 #include "datefmt.h"
 #include "i18n.h"
+#include "outguard.h"
 #include "outmail.h"
+#include "quote.h"
 #include "subject.h"
 #include "template.h"
 #include "token.h"
@@ -25,7 +28,7 @@ const char *const outmail_templates[] = {
 	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
 	"agent-refused", "agent-unverified", "agent-sla-warning", "agent-escalation",
 	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks",
-	"agent-delivery-failed", "agent-report", NULL,
+	"agent-delivery-failed", "agent-report", "agent-held", NULL,
 };
 
 char *
@@ -152,6 +155,39 @@ customer_threading(const MdIntake *in, const MdTicket *t, char **in_reply_to_r, 
 	return MD_OK;
 }
 
+/*
+ * The outbound guard over a mail to a non-agent: *held_r is why it must
+ * not go (caller frees), or NULL.  The notes are what their authors
+ * wrote: quotes and command lines cut, as agents were shown them.
+ */
+static MdStatus
+guard_outgoing(const MdIntake *in, const MdTicket *t, const GByteArray *raw, gint64 now,
+               char **held_r)
+{
+	g_autoptr(GPtrArray) stored = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+	MdOutguardFacts f = { in->secret, NULL, in->cfg->hostname, in->cfg->max_mime_depth,
+		              in->cfg->max_parts };
+	MdStatus st;
+
+	*held_r = NULL;
+	if (t != NULL &&
+	    (st = store_ticket_note_texts(in->store, t->id, t->linked_ticket, stored)) != MD_OK)
+		return st;
+	for (guint i = 0; i < stored->len; i++) {
+		gboolean below = FALSE;
+		g_autofree char *fresh = quote_strip_below(stored->pdata[i], &below);
+		MdAgentCmds *cmds = agentcmd_parse(fresh, now, 0);
+
+		g_ptr_array_add(notes, g_strdup(cmds->body));
+		agentcmd_free(cmds);
+	}
+	g_ptr_array_add(notes, NULL);
+	f.notes = (const char *const *)notes->pdata;
+	*held_r = outguard_check(raw->data, raw->len, &f);
+	return MD_OK;
+}
+
 static char *
 join_addrs(const char *first, const char *const *more)
 {
@@ -182,13 +218,14 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	g_autofree char *refs_joined = NULL;
 	g_autofree char *rcpts = NULL;
 	g_autofree char *cc_joined = NULL;
+	g_autofree char *held = NULL;
 	/* GLib's global generator is seeded once; g_uuid_string_random()
 	 * read /dev/urandom for every mail */
 	g_autofree char *rand_part = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
 	MdComposeHeaders h = { 0 };
 	MdNewMessage out = { 0 };
 	gint64 ticket_id = t != NULL ? t->id : 0;
-	gint64 row = 0;
+	gint64 row = 0, outbox_id = 0;
 	MdStatus st;
 
 	if (agent_template != m->to_agents) {
@@ -264,6 +301,12 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		return t != NULL ? store_ticket_flag(store, t->id) : MD_OK;
 	}
 
+	/* the last line of defence: nothing written for agents reaches anyone else */
+	if (!m->to_agents && (st = guard_outgoing(in, t, raw, now, &held)) != MD_OK) {
+		*error_r = g_strdup(store_error(store));
+		return st;
+	}
+
 	sha = digest_sha256_hex(raw->data, raw->len);
 	refs_joined = g_strjoinv(" ", (char **)refs->pdata);
 	rcpts = join_addrs(m->to_addr, m->cc);
@@ -272,8 +315,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	if (t != NULL) {
 		out.ticket_id = t->id;
 		out.direction = "out";
-		out.kind = m->message_kind != NULL ? m->message_kind : "system";
-		out.audience = m->to_agents ? "agents" : "customer";
+		/* held mail is kept for agents' eyes: nobody else saw it */
+		out.kind = m->message_kind != NULL && held == NULL ? m->message_kind : "system";
+		out.audience = m->to_agents || held != NULL ? "agents" : "customer";
 		out.message_id = message_id;
 		out.in_reply_to = in_reply_to;
 		out.references = *refs_joined ? refs_joined : NULL;
@@ -296,8 +340,17 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	}
 	if ((st = store_outbox_insert(store, ticket_id, row, m->outbox_kind,
 	                              bounce_addr != NULL ? bounce_addr : "", rcpts, raw->data,
-	                              raw->len, now, NULL)) != MD_OK)
+	                              raw->len, now, &outbox_id)) != MD_OK)
 		goto fail;
+	if (held != NULL) {
+		if ((st = store_outbox_hold(store, outbox_id, now, held)) != MD_OK ||
+		    (t != NULL && (st = store_ticket_flag(store, t->id)) != MD_OK) ||
+		    (t != NULL && (st = store_event_add(store, t->id, now, "maildesk", "mail-held",
+		                                        m->outbox_kind, held)) != MD_OK))
+			goto fail;
+		*withheld_r = g_strdup_printf("%s: %s", OUTMAIL_HELD, held);
+		return MD_OK;
+	}
 	if (m->count_autoreply && (st = store_autoreply_log(store, m->to_addr, now)) != MD_OK)
 		goto fail;
 	if (in->queued != NULL)

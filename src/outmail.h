@@ -54,8 +54,13 @@ JsonObject *outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue
  * Renders, composes, stores (when t is not NULL) and queues one mail.
  * Returns MD_OK with *withheld_r set (caller frees) when the mail cannot
  * be written (an address GMime cannot write): nothing is queued and the
- * ticket is flagged for an agent.  MD_CONFIG for a missing or broken
- * template, MD_TEMPFAIL for the store; *error_r says why.
+ * ticket is flagged for an agent.  A mail to a non-agent that the
+ * outbound guard refuses (outguard.h) is kept but never sent: stored for
+ * agents only, its outbox row 'held' with the reason, the ticket flagged,
+ * an event "mail-held" (old value the outbox kind, new the reason), and
+ * *withheld_r "held: REASON"; telling an agent is the caller's part
+ * (notify.c).  MD_CONFIG for a missing or broken template, MD_TEMPFAIL
+ * for the store; *error_r says why.
  */
 MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
                        const MdOutMail *m, gint64 now, char **withheld_r, char **error_r);
@@ -73,6 +78,9 @@ MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
  * closed, and to the customer not while it waits for them (pending).
  */
 gboolean outmail_eta_shown(const char *status, gboolean for_agents);
+
+/* The start of *withheld_r for mail the outbound guard held, before ": REASON". */
+#define OUTMAIL_HELD "held"
 
 /* Every template maildesk renders (NULL-terminated); check-config tries them all. */
 extern const char *const outmail_templates[];
