@@ -326,7 +326,8 @@ bytes_as_text(const guint8 *data, gsize len)
 
 /*
  * Bytes read as UTF-16LE text, the way Windows keeps it (TNEF, .msg):
- * what GLib converts, a unit it cannot skipped.  Caller frees.
+ * runs between NUL units converted by GLib, a unit it cannot convert
+ * skipped.  Caller frees.
  */
 static char *
 utf16le_as_text(const guint8 *data, gsize len)
@@ -340,29 +341,33 @@ utf16le_as_text(const guint8 *data, gsize len)
 		units[i] = (gunichar2)(data[2 * i] | data[2 * i + 1] << 8);
 	units[n] = 0;
 	while (at < n) {
-		glong read = 0, written = 0;
-		g_autoptr(GError) error = NULL;
-		g_autofree char *chunk = g_utf16_to_utf8(units + at, (glong)(n - at), &read, &written,
-		                                         &error);
+		gsize end = at;
 
-		if (chunk != NULL) {
-			g_string_append_len(out, chunk, written);
-			break;
-		}
-		/* the valid units before the bad one, then past it */
-		if (read > 0) {
-			g_autofree char *good = g_utf16_to_utf8(units + at, read, NULL, NULL, NULL);
+		/* GLib stops at a NUL unit: one run at a time */
+		while (end < n && units[end] != 0)
+			end++;
+		while (at < end) {
+			glong read = 0, written = 0;
+			g_autofree char *chunk =
+				g_utf16_to_utf8(units + at, (glong)(end - at), &read, &written, NULL);
 
-			if (good != NULL)
-				g_string_append(out, good);
+			if (chunk != NULL) {
+				g_string_append_len(out, chunk, written);
+				break;
+			}
+			/* GLib stops at the bad unit: the good ones before it, then past it */
+			if (read > 0) {
+				g_autofree char *good = g_utf16_to_utf8(units + at, read, NULL, NULL, NULL);
+
+				if (good != NULL)
+					g_string_append(out, good);
+			}
+			g_string_append_c(out, ' ');
+			at += (gsize)read + 1;
 		}
 		g_string_append_c(out, ' ');
-		at += (gsize)read + 1;
+		at = end + 1;
 	}
-	/* a NUL unit ends GLib's conversion: those become blanks too */
-	for (gsize i = 0; i < out->len; i++)
-		if (out->str[i] == '\0')
-			out->str[i] = ' ';
 	return g_string_free(out, FALSE);
 }
 
@@ -442,12 +447,13 @@ where_part(guint n, GMimeObject *obj)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	g_autofree char *type = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
+	const char *src = type != NULL ? type : "?";
 	GString *s = g_string_new(NULL);
 
 	g_string_append_printf(s, "part %u, ", n);
 	/* the type is the sender's: printable and short in the reason */
-	for (const char *p = type != NULL ? type : "?"; *p != '\0' && p - type < 60; p++)
-		g_string_append_c(s, g_ascii_isgraph(*p) ? g_ascii_tolower(*p) : '?');
+	for (gsize i = 0; src[i] != '\0' && i < 60; i++)
+		g_string_append_c(s, g_ascii_isgraph(src[i]) ? g_ascii_tolower(src[i]) : '?');
 	return g_string_free(s, FALSE);
 }
 
@@ -489,10 +495,15 @@ check_headers(Guard *g, GMimeObject *obj, const char *where)
 static void
 check_as_mail(Guard *g, const GByteArray *bytes, guint depth, const char *where)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)bytes->data, bytes->len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
 
+	if (bytes->len == 0)
+		return;
+	stream = g_mime_stream_mem_new_with_buffer((const char *)bytes->data, bytes->len);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
 	g_object_unref(stream);
 	if (msg == NULL)
@@ -525,9 +536,12 @@ check_leaf(Guard *g, GMimeObject *obj, guint depth, const char *where)
 		check_text(g, t, where, looks_like_text(bytes));
 	}
 	if (has_many_nuls(bytes)) {
+		/* text in a binary file need not start at an even offset */
 		g_autofree char *wide = utf16le_as_text(bytes->data, bytes->len);
+		g_autofree char *odd = utf16le_as_text(bytes->data + 1, bytes->len - 1);
 
 		check_text(g, wide, where, TRUE);
+		check_text(g, odd, where, TRUE);
 	}
 	if (g->reason == NULL &&
 	    ((ct != NULL && g_mime_content_type_is_type(ct, "message", "*")) ||
@@ -609,7 +623,7 @@ outguard_check(const guint8 *raw, gsize len, const MdOutguardFacts *f)
 	}
 	for (guint i = 0; f->notes != NULL && f->notes[i] != NULL; i++)
 		add_note(&g, f->notes[i]);
-	stream = g_mime_stream_mem_new_with_buffer((const char *)raw, len);
+	stream = g_mime_stream_mem_new_with_buffer(len > 0 ? (const char *)raw : "", len);
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);

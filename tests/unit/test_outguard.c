@@ -182,6 +182,17 @@ test_note_charset(void)
 	g_autofree gunichar2 *wide = g_utf8_to_utf16(NOTE, -1, NULL, &n, NULL);
 	g_autofree char *wb64 = g_base64_encode((const guchar *)wide, (gsize)n * 2);
 	g_autofree char *tnef = mail_with("application/ms-tnef", "base64", wb64);
+	/* at an odd offset, after a NUL unit, as TNEF attributes lie */
+	GByteArray *odd = g_byte_array_new();
+	g_autofree char *ob64 = NULL;
+	g_autofree char *odd_mail = NULL;
+
+	g_byte_array_append(odd, (const guint8 *)"\x01IPM\0\0\0", 7);
+	g_byte_array_append(odd, (const guint8 *)wide, (guint)n * 2);
+	ob64 = g_base64_encode(odd->data, odd->len);
+	g_byte_array_unref(odd);
+	odd_mail = mail_with("application/ms-tnef", "base64", ob64);
+	assert_held(check(odd_mail), "application/ms-tnef");
 
 	assert_held(check(raw), "internal note");
 	assert_held(check(tnef), "application/ms-tnef");
