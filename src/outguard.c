@@ -232,13 +232,15 @@ has_cut_line(const char *lower)
 {
 	const char *p = lower;
 
+	/* each line is searched once, however many openings it holds */
 	while ((p = strstr(p, QUOTE_CUT_MARKER_START)) != NULL) {
-		const char *eol = strchr(p, '\n');
-		const char *close = strstr(p + strlen(QUOTE_CUT_MARKER_START), QUOTE_CUT_MARKER_END);
+		const char *after = p + strlen(QUOTE_CUT_MARKER_START);
+		const char *eol = strchr(after, '\n');
+		gssize n = eol != NULL ? eol - after : -1;
 
-		if (close != NULL && (eol == NULL || close < eol))
+		if (g_strstr_len(after, n, QUOTE_CUT_MARKER_END) != NULL)
 			return TRUE;
-		if (close == NULL || eol == NULL)
+		if (eol == NULL)
 			return FALSE;
 		p = eol + 1;
 	}
@@ -265,15 +267,26 @@ has_agent_thread_id(const Guard *g, const char *lower)
 	return FALSE;
 }
 
-/* "%40" -> "@", "%2B" -> "+", "%2D" -> "-": an address in a URL.  Caller frees. */
+/*
+ * "%40" -> "@", "%2b" -> "+", "%2d" -> "-" in lower: an address in a URL.
+ * One pass (g_string_replace() moves the rest for every hit).  Caller frees.
+ */
 static char *
 percent_decoded(const char *lower)
 {
-	GString *s = g_string_new(lower);
+	GString *s = g_string_sized_new(strlen(lower));
 
-	g_string_replace(s, "%40", "@", 0);
-	g_string_replace(s, "%2b", "+", 0);
-	g_string_replace(s, "%2d", "-", 0);
+	for (const char *p = lower; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == '4' && p[2] == '0') {
+			g_string_append_c(s, '@');
+			p += 2;
+		} else if (p[0] == '%' && p[1] == '2' && (p[2] == 'b' || p[2] == 'd')) {
+			g_string_append_c(s, p[2] == 'b' ? '+' : '-');
+			p += 2;
+		} else {
+			g_string_append_c(s, *p);
+		}
+	}
 	return g_string_free(s, FALSE);
 }
 
@@ -471,6 +484,7 @@ check_headers(Guard *g, GMimeObject *obj, const char *where)
 		const char *name = g_mime_header_get_name(h);
 		const char *raw = g_mime_header_get_raw_value(h);
 		gboolean subject = name != NULL && g_ascii_strcasecmp(name, "Subject") == 0;
+		char *valid_raw;
 
 		if (name != NULL && g_ascii_strcasecmp(name, COMPOSE_AGENT_MARKER) == 0) {
 			refuse(g, g_strdup_printf("it carries the header of our mail to agents (in %s)",
@@ -479,14 +493,14 @@ check_headers(Guard *g, GMimeObject *obj, const char *where)
 		}
 		if (raw == NULL)
 			continue;
-		check_text(g, raw, where, FALSE);
+		valid_raw = bytes_as_text((const guint8 *)raw, strlen(raw));
+		check_text(g, valid_raw, where, subject);
+		g_free(valid_raw);
 		if (strstr(raw, "=?") != NULL && strlen(raw) <= MAX_DECODED_HEADER) {
 			g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, raw);
 			g_autofree char *valid = bytes_as_text((const guint8 *)decoded, strlen(decoded));
 
 			check_text(g, valid, where, subject);
-		} else if (subject) {
-			check_text(g, raw, where, TRUE);
 		}
 	}
 }
@@ -543,9 +557,11 @@ check_leaf(Guard *g, GMimeObject *obj, guint depth, const char *where)
 		check_text(g, wide, where, TRUE);
 		check_text(g, odd, where, TRUE);
 	}
+	/* a text is read as it is: reading one that starts like a header as
+	 * a mail again would cost a pass per level for nothing */
 	if (g->reason == NULL &&
 	    ((ct != NULL && g_mime_content_type_is_type(ct, "message", "*")) ||
-	     starts_like_mail(bytes)))
+	     (!text && starts_like_mail(bytes))))
 		check_as_mail(g, bytes, depth + 1, where);
 }
 

@@ -302,6 +302,48 @@ test_bounds(void)
 	g_string_free(raw, TRUE);
 }
 
+/* Seconds to check a mail whose body is n copies of unit: the best of three. */
+static double
+time_body(const char *unit, guint n)
+{
+	GString *body = g_string_new(NULL);
+	g_autofree char *raw = NULL;
+	double best = G_MAXDOUBLE;
+
+	for (guint i = 0; i < n; i++)
+		g_string_append(body, unit);
+	raw = plain_mail(body->str);
+	g_string_free(body, TRUE);
+	for (int run = 0; run < 3; run++) {
+		gint64 t0 = g_get_monotonic_time();
+		g_autofree char *why = check(raw);
+
+		best = MIN(best, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	}
+	return best;
+}
+
+/* Shapes that would make a naive search quadratic: twice the size, at most about twice the time. */
+static void
+test_linear(void)
+{
+	static const char *const units[] = {
+		"##-\n",          /* openings of the cut line, the closing far away */
+		"%40%2b",          /* what URL decoding replaces */
+		"+1-+1-0123456789abcdef@", /* signed-looking addresses */
+		"> AB> | ",        /* quoting prefixes */
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
+		guint n = (512 * 1024) / (guint)strlen(units[i]);
+		double small = time_body(units[i], n);
+		double big = time_body(units[i], 2 * n);
+
+		g_test_message("%s: %.3f s, twice: %.3f s", units[i], small, big);
+		g_assert_cmpfloat(big, <, 3 * small + 0.05);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,5 +360,6 @@ main(int argc, char **argv)
 	g_test_add_func("/outguard/markers", test_markers);
 	g_test_add_func("/outguard/addresses", test_addresses);
 	g_test_add_func("/outguard/bounds", test_bounds);
+	g_test_add_func("/outguard/linear", test_linear);
 	return g_test_run();
 }
