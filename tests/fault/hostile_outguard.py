@@ -281,6 +281,16 @@ def main():
         eq("held mail stays held after send", s.one("SELECT count(*) FROM outbox WHERE status='held'"),
            len(cases) + fwd_held)
 
+        # a mail refused for its commands is no note: its text, sent again, goes
+        words = "Your replacement printer ships on Monday with the express courier service."
+        eq("refused mail delivered", s.deliver(reply("#assign nobody-at-all\n\n" + words), reply_addr), 0)
+        mails = s.new_mail()
+        eq("refused: nothing for the customer", [k for k, r, st, m in mails if CUSTOMER in r], [])
+        s.deliver(reply(words), reply_addr)
+        mails = s.new_mail()
+        eq("the same words, commands mended, go out",
+           [(k, st) for k, r, st, m in mails if CUSTOMER in r], [("reply", "queued")])
+
         # ---- a leaked agent or note address runs nothing but for its agent ----
         def status():
             return s.one("SELECT status FROM tickets WHERE id=1")
