@@ -290,19 +290,27 @@ percent_decoded(const char *lower)
 	return g_string_free(s, FALSE);
 }
 
+/* What check_text() looks for besides signed addresses and agent thread ids. */
+enum {
+	LOOK_NOTES = 1 << 0, /* the note texts */
+	LOOK_BODY = 1 << 1,  /* the cut line, our header as text: a part's content */
+};
+
 /*
- * Checks text (UTF-8, NUL-terminated) found at where: addresses and
- * markers, and with notes also the note texts.
+ * Checks text (UTF-8, NUL-terminated) found at where.  A header value is
+ * not searched for the cut line: a customer's own subject may hold
+ * "##-", and would hold every mail to them.
  */
 static void
-check_text(Guard *g, const char *text, const char *where, gboolean notes)
+check_text(Guard *g, const char *text, const char *where, unsigned look)
 {
 	g_autofree char *lower = g_ascii_strdown(text, -1);
 	gint64 ticket;
 
 	if (g->reason != NULL)
 		return;
-	if (strstr(lower, "x-maildesk-audience") != NULL || has_cut_line(lower) ||
+	if (((look & LOOK_BODY) != 0 &&
+	     (strstr(lower, "x-maildesk-audience") != NULL || has_cut_line(lower))) ||
 	    has_agent_thread_id(g, lower)) {
 		refuse(g, g_strdup_printf("it carries the text of our mail to agents (in %s)", where));
 		return;
@@ -319,7 +327,7 @@ check_text(Guard *g, const char *text, const char *where, gboolean notes)
 		                          ticket, where));
 		return;
 	}
-	if (notes && holds_note(g, text))
+	if ((look & LOOK_NOTES) != 0 && holds_note(g, text))
 		refuse(g, g_strdup_printf("it quotes an internal note (in %s)", where));
 }
 
@@ -494,13 +502,13 @@ check_headers(Guard *g, GMimeObject *obj, const char *where)
 		if (raw == NULL)
 			continue;
 		valid_raw = bytes_as_text((const guint8 *)raw, strlen(raw));
-		check_text(g, valid_raw, where, subject);
+		check_text(g, valid_raw, where, subject ? LOOK_NOTES : 0);
 		g_free(valid_raw);
 		if (strstr(raw, "=?") != NULL && strlen(raw) <= MAX_DECODED_HEADER) {
 			g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, raw);
 			g_autofree char *valid = bytes_as_text((const guint8 *)decoded, strlen(decoded));
 
-			check_text(g, valid, where, subject);
+			check_text(g, valid, where, subject ? LOOK_NOTES : 0);
 		}
 	}
 }
@@ -536,26 +544,26 @@ check_leaf(Guard *g, GMimeObject *obj, guint depth, const char *where)
 	if (text) {
 		g_autofree char *t = text_in_charset(obj, bytes);
 
-		check_text(g, t, where, TRUE);
+		check_text(g, t, where, LOOK_BODY | LOOK_NOTES);
 		if (g_mime_content_type_is_type(ct, "text", "html")) {
 			g_autofree char *plain = html_to_text(t, strlen(t));
 
-			check_text(g, plain, where, TRUE);
+			check_text(g, plain, where, LOOK_BODY | LOOK_NOTES);
 		}
 	}
 	/* the bytes themselves: a binary part, or what a NUL cut off a text */
 	if (!text || (bytes->len > 0 && memchr(bytes->data, '\0', bytes->len) != NULL)) {
 		g_autofree char *t = bytes_as_text(bytes->data, bytes->len);
 
-		check_text(g, t, where, looks_like_text(bytes));
+		check_text(g, t, where, LOOK_BODY | (looks_like_text(bytes) ? LOOK_NOTES : 0));
 	}
 	if (has_many_nuls(bytes)) {
 		/* text in a binary file need not start at an even offset */
 		g_autofree char *wide = utf16le_as_text(bytes->data, bytes->len);
 		g_autofree char *odd = utf16le_as_text(bytes->data + 1, bytes->len - 1);
 
-		check_text(g, wide, where, TRUE);
-		check_text(g, odd, where, TRUE);
+		check_text(g, wide, where, LOOK_BODY | LOOK_NOTES);
+		check_text(g, odd, where, LOOK_BODY | LOOK_NOTES);
 	}
 	/* a text is read as it is: reading one that starts like a header as
 	 * a mail again would cost a pass per level for nothing */
@@ -590,9 +598,9 @@ walk(Guard *g, GMimeObject *obj, guint depth)
 
 		/* no client shows these, but they go out all the same */
 		if (prologue != NULL)
-			check_text(g, prologue, where, TRUE);
+			check_text(g, prologue, where, LOOK_BODY | LOOK_NOTES);
 		if (epilogue != NULL)
-			check_text(g, epilogue, where, TRUE);
+			check_text(g, epilogue, where, LOOK_BODY | LOOK_NOTES);
 		for (int i = 0; i < n && g->reason == NULL; i++)
 			walk(g, g_mime_multipart_get_part(mp, i), depth + 1);
 	} else if (GMIME_IS_MESSAGE_PART(obj)) {

@@ -28,8 +28,9 @@
  *    secret (their name signs every reply) and are allowed;
  *  - our agent-mail marker: the header COMPOSE_AGENT_MARKER (in any
  *    header block, or as text in any part), the cut line of agent mail
- *    ("##- ... -##", quote.h) or the Message-ID of a ticket's agent
- *    thread ("t<N>.agents@<hostname>").
+ *    ("##- ... -##", quote.h) in any part (not in a header: a customer's
+ *    own subject may hold one) or the Message-ID of a ticket's agent
+ *    thread ("t<N>.agents@<hostname>") anywhere.
  *
  * A mail nested deeper than max_depth, with more than max_parts parts,
  * or that GMime cannot read is refused too: what cannot be checked does

@@ -237,6 +237,12 @@ test_markers(void)
 	                                       "##- only one side\nids: t5.agents@other.example, "
 	                                       "x.agents@" HOST);
 
+	/* a customer's subject that looks like the cut line is theirs */
+	g_autofree char *subject = g_strdup_printf(
+		"From: support@example.com\nTo: a@example.org\nSubject: Re: [#5] ##- urgent -##\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nHello\n");
+
+	g_assert_null(check(subject));
 	assert_held(check(header), "header of our mail to agents");
 	assert_held(check(cut), "our mail to agents");
 	assert_held(check(cut_ru), "our mail to agents");
