@@ -78,8 +78,9 @@ skip_quote_prefix(const char *p)
 
 /*
  * The words of text, as hashes: runs of letters and digits after NFKC
- * and case folding, quoting prefixes skipped.  *chars_r (may be NULL)
- * counts the letters and digits.  Caller unrefs.
+ * and case folding (a wide, CJK, character alone), quoting prefixes
+ * skipped.  *chars_r (may be NULL) counts the letters and digits.
+ * Caller unrefs.
  */
 static GArray *
 words_of(const char *text, guint *chars_r)
@@ -103,7 +104,21 @@ words_of(const char *text, guint *chars_r)
 		}
 		c = g_utf8_get_char(p);
 		next = g_utf8_next_char(p);
-		if (g_unichar_isalnum(c)) {
+		if (g_unichar_iswide(c) && g_unichar_isalnum(c)) {
+			/* Chinese and Japanese put no spaces between words: each
+			 * wide character counts as a word of its own */
+			if (in_word)
+				g_array_append_val(out, h);
+			h = FNV_OFFSET;
+			for (const char *q = p; q < next; q++) {
+				h ^= (guchar)*q;
+				h *= FNV_PRIME;
+			}
+			g_array_append_val(out, h);
+			h = FNV_OFFSET;
+			in_word = FALSE;
+			chars++;
+		} else if (g_unichar_isalnum(c)) {
 			for (const char *q = p; q < next; q++) {
 				h ^= (guchar)*q;
 				h *= FNV_PRIME;

@@ -13,7 +13,8 @@
  * refuses it when it holds
  *
  *  - the text of a note: notes are compared as words (runs of letters
- *    and digits, case-folded, NFKC), so quoting prefixes ("> ", "AB> ",
+ *    and digits, case-folded, NFKC; each Chinese or Japanese character
+ *    a word of its own), so quoting prefixes ("> ", "AB> ",
  *    "|"), re-wrapped lines, QP soft breaks, HTML markup and punctuation
  *    change nothing.  A note of OUTGUARD_WINDOW words or more is found
  *    when any OUTGUARD_WINDOW consecutive words of it appear in that

@@ -137,6 +137,18 @@ test_note_short(void)
 	g_assert_null(check_with(tiny, notes, 10));
 }
 
+/* Chinese has no spaces: each character counts as a word. */
+static void
+test_note_cjk(void)
+{
+	static const char *const notes[] = { "客户使用旧合同，财务在审计结束前不会退款，不要承诺任何日期。", NULL };
+	g_autofree char *quoted = plain_mail("您好！\n> 财务在审计结束前不会退款，\n> 不要承诺");
+	g_autofree char *other = plain_mail("您好！我们会尽快处理您的退款，谢谢您的耐心。");
+
+	assert_held(check_with(quoted, notes, 10), "internal note");
+	g_assert_null(check_with(other, notes, 10));
+}
+
 static void
 test_note_base64_attachment(void)
 {
@@ -358,6 +370,7 @@ main(int argc, char **argv)
 	g_test_add_func("/outguard/clean", test_clean);
 	g_test_add_func("/outguard/note-plain-reflowed", test_note_plain_and_reflowed);
 	g_test_add_func("/outguard/note-short", test_note_short);
+	g_test_add_func("/outguard/note-cjk", test_note_cjk);
 	g_test_add_func("/outguard/note-base64", test_note_base64_attachment);
 	g_test_add_func("/outguard/note-qp", test_note_qp);
 	g_test_add_func("/outguard/note-html", test_note_html);
