@@ -19,6 +19,7 @@
 #include "quote.h"
 #include "sla.h"
 #include "slaclock.h"
+#include "token.h"
 
 struct MdAgentMail {
 	const MdAgent *author;
@@ -160,7 +161,7 @@ agentmail_prepare(const MdIntake *in, const MdMessage *msg, const guint8 *raw, g
 	am->tz_minutes = msg->has_date ? msg->date_tz_minutes : 0;
 	am->cmds = agentcmd_parse(fresh, now, am->tz_minutes);
 	am->text = g_strdup(am->cmds->body);
-	am->note = g_strcmp0(purpose, "note") == 0;
+	am->note = g_strcmp0(token_agent_kind(purpose), TOKEN_NOTE) == 0;
 	for (guint i = 0; i < am->cmds->errors->len; i++)
 		g_ptr_array_add(am->reasons, g_strdup(am->cmds->errors->pdata[i]));
 	/* the quote goes, so words under it would vanish without a word */

@@ -22,6 +22,7 @@
 #include "html2text.h"
 #include "quote.h"
 #include "tnef.h"
+#include "token.h"
 
 #define DEFAULT_MAX_DEPTH 64
 #define DEFAULT_MAX_PARTS 10000
@@ -45,7 +46,22 @@ is_hex(guchar c)
 	return g_ascii_isxdigit(c);
 }
 
-/* A signed note or agent address at p (just past "+N"): "-note-MAC@". */
+/* n hex digits at p, within end. */
+static gboolean
+hex_run(const char *p, const char *end, gsize n)
+{
+	if ((gsize)(end - p) < n)
+		return FALSE;
+	for (gsize k = 0; k < n; k++)
+		if (!is_hex((guchar)p[k]))
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * A signed note or agent address at p (just past "+N"): "-note-MAC@", or
+ * as issued to one agent (token.h), "-note-ID-MAC@".
+ */
 static gboolean
 agent_token_at(const char *p, const char *end)
 {
@@ -55,12 +71,12 @@ agent_token_at(const char *p, const char *end)
 		gsize n = strlen(purposes[i]);
 		const char *mac = p + n;
 
-		if ((gsize)(end - p) < n + 17 || g_ascii_strncasecmp(p, purposes[i], n) != 0)
+		if ((gsize)(end - p) < n || g_ascii_strncasecmp(p, purposes[i], n) != 0)
 			continue;
-		for (unsigned k = 0; k < 16; k++)
-			if (!is_hex((guchar)mac[k]))
-				return FALSE;
-		return mac[16] == '@';
+		if (hex_run(mac, end, TOKEN_PERSON_ID_HEX) && mac + TOKEN_PERSON_ID_HEX < end &&
+		    mac[TOKEN_PERSON_ID_HEX] == '-')
+			mac += TOKEN_PERSON_ID_HEX + 1;
+		return hex_run(mac, end, 16) && mac + 16 < end && mac[16] == '@';
 	}
 	return FALSE;
 }

@@ -60,6 +60,7 @@ static int
 ticket_show(MdStore *store, const char *id_text, gboolean json)
 {
 	g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func((GDestroyNotify)md_message_row_free);
+	g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func((GDestroyNotify)md_held_mail_free);
 	MdTicket t = { 0 };
 	gboolean found = FALSE;
 	gint64 id;
@@ -72,7 +73,8 @@ ticket_show(MdStore *store, const char *id_text, gboolean json)
 		return EX_USAGE;
 	}
 	if ((st = store_ticket_get(store, id, &t, &found)) != MD_OK ||
-	    (found && (st = store_ticket_messages(store, id, msgs)) != MD_OK)) {
+	    (found && (st = store_ticket_messages(store, id, msgs)) != MD_OK) ||
+	    (found && (st = store_outbox_held(store, id, held)) != MD_OK)) {
 		fprintf(stderr, "maildesk: %s\n", store_error(store));
 		md_ticket_clear(&t);
 		return status_exit_code(st);
@@ -83,7 +85,10 @@ ticket_show(MdStore *store, const char *id_text, gboolean json)
 	}
 	if (json) {
 		g_autoptr(JsonNode) root = json_out_ticket_full(&t, msgs);
-		g_autofree char *text = json_out_to_string(root);
+		g_autofree char *text = NULL;
+
+		json_out_add_held(root, held);
+		text = json_out_to_string(root);
 
 		printf("%s\n", text);
 	} else {
@@ -95,6 +100,13 @@ ticket_show(MdStore *store, const char *id_text, gboolean json)
 		       t.assignee ? t.assignee : "-", eta);
 		if (t.linked_ticket)
 			printf("Follows ticket: %" G_GINT64_FORMAT "\n", t.linked_ticket);
+		for (guint i = 0; i < held->len; i++) {
+			const MdHeldMail *h = held->pdata[i];
+			g_autofree char *when = datefmt_iso8601(h->created);
+
+			printf("Held: mail %" G_GINT64_FORMAT " (%s to %s, %s), not sent: %s\n", h->id,
+			       h->kind, h->rcpts, when, h->reason ? h->reason : "?");
+		}
 		for (guint i = 0; i < msgs->len; i++) {
 			const MdMessageRow *r = msgs->pdata[i];
 			g_autofree char *when = datefmt_iso8601(r->received);

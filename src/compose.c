@@ -275,6 +275,9 @@ compose_message(const MdRendered *r, const MdComposeHeaders *h)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "Content-Language", h->language, NULL);
 	if (h->ticket_tag != NULL)
 		set_header(msg, "X-Maildesk-Ticket", h->ticket_tag);
+	if (h->to_agents)
+		g_mime_object_set_header(GMIME_OBJECT(msg), COMPOSE_AGENT_MARKER,
+		                         COMPOSE_AGENT_MARKER_VALUE, NULL);
 	if (h->auto_replied || h->auto_generated) {
 		g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 		                         h->auto_replied ? "auto-replied" : "auto-generated", NULL);

@@ -28,7 +28,16 @@ typedef struct {
 	GPtrArray *attachments;  /* GBytes*: MIME entities to attach, or NULL */
 	const char *language;    /* Content-Language, or NULL */
 	const char *ticket_tag;  /* value for X-Maildesk-Ticket, or NULL */
+	gboolean to_agents;      /* agent mail: COMPOSE_AGENT_MARKER is set */
 } MdComposeHeaders;
+
+/*
+ * The header every mail to agents carries ("X-Maildesk-Audience: agents"):
+ * a customer mail holding it (an agent's client attached or forwarded our
+ * agent mail) is refused by the outbound guard (outguard.h).
+ */
+#define COMPOSE_AGENT_MARKER "X-Maildesk-Audience"
+#define COMPOSE_AGENT_MARKER_VALUE "agents"
 
 /*
  * Builds the message: headers from h, then every header of the rendered

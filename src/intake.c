@@ -355,21 +355,25 @@ domain_of(const char *addr)
  * The agent whose mail this is, or NULL: From is an agent's, the
  * recipient token verified for this very ticket as its agent or note
  * address (which only mail to agents carries: the customer's reply
- * address would let a customer pose as an agent), and (when required)
- * our MTA saw a DKIM pass for their domain.
- * *spoofed_r: From is an agent's but the rest does not hold.
+ * address would let a customer pose as an agent) issued to that same
+ * agent (token.h), and (when required) our MTA saw a DKIM pass for their
+ * domain.  *spoofed_r: From is an agent's but the rest does not hold, or
+ * anyone else wrote to an agent or note address (a leaked one).
  */
 static const MdAgent *
-agent_author(const MdConfig *cfg, const MdMessage *msg, MdThreadMatch match, const char *purpose,
+agent_author(const MdIntake *in, const MdMessage *msg, MdThreadMatch match, const char *purpose,
              gboolean *spoofed_r)
 {
+	const MdConfig *cfg = in->cfg;
 	const MdAgent *a = conf_agent_by_address(cfg, msg->from ? msg->from->addr : NULL);
+	gboolean agent_token = match == THREAD_BY_TOKEN && token_agent_kind(purpose) != NULL;
 
-	*spoofed_r = FALSE;
+	/* anyone else at an agent or note address holds a leaked one */
+	*spoofed_r = agent_token;
 	if (a == NULL)
 		return NULL;
-	if (match == THREAD_BY_TOKEN &&
-	    (g_strcmp0(purpose, OUTMAIL_AGENT_PURPOSE) == 0 || g_strcmp0(purpose, "note") == 0) &&
+	*spoofed_r = FALSE;
+	if (agent_token && token_purpose_names(in->secret, purpose, a->address) &&
 	    (!cfg->require_dkim ||
 	     authres_dkim_pass(msg->auth_results, cfg->authserv_id, domain_of(a->address))))
 		return a;
@@ -632,7 +636,7 @@ hold_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdAgent *age
 	ticket->priority = g_strdup("normal");
 	ticket->queue = g_strdup(q->name);
 	ticket->subject = subject_normalize(inc->msg->subject, cfg->subject_tag_prefix);
-	ticket->language = g_strdup(agent->language != NULL ? agent->language
+	ticket->language = g_strdup(agent != NULL && agent->language != NULL ? agent->language
 	                            : q->language != NULL ? q->language : cfg->default_language);
 	ticket->customer_addr = g_strdup("unknown@invalid");
 	ticket->created = inc->now;
@@ -661,7 +665,9 @@ static MdStatus
 take_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts,
                            gint64 ticket_id, MdIntakeResult *res)
 {
-	const MdAgent *agent = conf_agent_by_address(in->cfg, inc->msg->from->addr);
+	/* NULL when someone else wrote through a leaked agent address */
+	const MdAgent *agent = inc->msg->from != NULL ? conf_agent_by_address(in->cfg, inc->msg->from->addr)
+	                                              : NULL;
 	Placement at = { 0, "customer", "agents", NULL };
 	MdTicket ticket = { 0 };
 	gboolean found = FALSE;
@@ -795,8 +801,7 @@ take_archived_mail(MdIntake *in, const Incoming *inc, const MdThreadFacts *facts
 	/* mail to a ticket's note or agent address was written to maildesk,
 	 * quotes and notes and all, not to the customer (who saw our relay
 	 * of it, if anything): for agents' eyes only */
-	if (found && (g_strcmp0(purpose, "note") == 0 ||
-	              g_strcmp0(purpose, OUTMAIL_AGENT_PURPOSE) == 0)) {
+	if (found && token_agent_kind(purpose) != NULL) {
 		at.kind = "note";
 		at.audience = "agents";
 	}
@@ -986,7 +991,7 @@ pipeline(MdIntake *in, const MdMessage *msg, const guint8 *raw, gsize len, const
 		md_ticket_clear(&ticket);
 		return st;
 	}
-	author = agent_author(cfg, msg, match, purpose, &spoofed);
+	author = agent_author(in, msg, match, purpose, &spoofed);
 	if (author != NULL && ticket_id > 0) {
 		res->ticket = ticket.id;
 		st = take_agent_mail(in, &inc, &ticket, author, purpose, res);

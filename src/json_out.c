@@ -89,6 +89,29 @@ json_out_ticket_full(const MdTicket *t, GPtrArray *messages)
 	return json_node_init_object(json_node_alloc(), o);
 }
 
+void
+json_out_add_held(JsonNode *ticket, GPtrArray *held)
+{
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; i < held->len; i++) {
+		const MdHeldMail *h = held->pdata[i];
+		JsonObject *o = json_object_new();
+
+		json_object_set_int_member(o, "id", h->id);
+		json_object_set_string_member(o, "kind", h->kind);
+		json_object_set_string_member(o, "to", h->rcpts);
+		set_time_or_null(o, "created", h->created);
+		set_string_or_null(o, "reason", h->reason);
+		if (h->message_row > 0)
+			json_object_set_int_member(o, "message", h->message_row);
+		else
+			json_object_set_null_member(o, "message");
+		json_array_add_object_element(list, o);
+	}
+	json_object_set_array_member(json_node_get_object(ticket), "held", list);
+}
+
 char *
 json_out_clean(const char *json, gssize len)
 {

@@ -16,6 +16,13 @@ JsonNode *json_out_ticket_summary(const MdTicket *t);
 JsonNode *json_out_ticket_full(const MdTicket *t, GPtrArray *messages);
 
 /*
+ * Adds "held" to a ticket_full object: the mail the outbound guard kept
+ * from its customer (MdHeldMail*), each with id (outbox row), kind, to,
+ * created, reason and message (the id of its stored copy, or null).
+ */
+void json_out_add_held(JsonNode *ticket, GPtrArray *held);
+
+/*
  * Pretty-printed text of node, valid JSON (RFC 8259) whatever its strings
  * hold: see json_out_clean().  Every JSON output of maildesk goes through
  * here.  Caller frees with g_free().

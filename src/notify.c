@@ -321,6 +321,32 @@ notify_delivery_failed(const MdIntake *in, const MdTicket *t, const MdFailedMail
 	return st;
 }
 
+/*
+ * A customer mail the outbound guard held (withheld "held: REASON"): its
+ * author, else the ticket's assignee, hears why, with the text to send
+ * again; the ticket is flagged already.
+ */
+static MdStatus
+tell_held(const MdIntake *in, const MdTicket *t, const MdAgent *from_agent, const char *text,
+          const char *withheld, gint64 now, char **error_r)
+{
+	const MdAgent *agent = from_agent;
+	g_autoptr(GPtrArray) reasons = g_ptr_array_new();
+	MdPassedOn what = { NULL, NULL, text };
+	gsize n = strlen(OUTMAIL_HELD);
+
+	if (withheld == NULL || strncmp(withheld, OUTMAIL_HELD ": ", n + 2) != 0)
+		return MD_OK;
+	if (agent == NULL)
+		agent = conf_agent_by_address(in->cfg, t->assignee);
+	if (agent == NULL)
+		return MD_OK;
+	what.name = agent->display_name;
+	what.address = agent->address;
+	g_ptr_array_add(reasons, (gpointer)(withheld + n + 2));
+	return notify_agent(in, t, agent, "agent-held", &what, reasons, now, error_r);
+}
+
 /* Everyone on the customer's side of t but the customer: the Cc list. */
 static MdStatus
 customer_side_cc(const MdIntake *in, const MdTicket *t, GPtrArray *cc)
@@ -390,5 +416,7 @@ notify_customer_with(const MdIntake *in, const MdTicket *t, const char *template
 	m.from_name = from_name;
 	m.auto_submitted = reply ? NULL : "auto-generated";
 	m.attachments = attachments;
-	return outmail_queue(in, t, ctx, &m, now, withheld_r, error_r);
+	if ((st = outmail_queue(in, t, ctx, &m, now, withheld_r, error_r)) != MD_OK)
+		return st;
+	return tell_held(in, t, from_agent, text, *withheld_r, now, error_r);
 }

@@ -10,11 +10,14 @@
 #include <string.h>
 
 #include "address.h"
+#include "agentcmd.h"
 #include "compose.h"
 #include "digest.h"
 #include "datefmt.h"
 #include "i18n.h"
+#include "outguard.h"
 #include "outmail.h"
+#include "quote.h"
 #include "subject.h"
 #include "template.h"
 #include "token.h"
@@ -26,7 +29,7 @@ const char *const outmail_templates[] = {
 	"status-list", "agent-assigned", "agent-waiting", "agent-customer-replied", "agent-note",
 	"agent-refused", "agent-unverified", "agent-sla-warning", "agent-escalation",
 	"status-slipped", "status-reminder", "status-autoclosed", "csat-question", "csat-thanks",
-	"agent-delivery-failed", "agent-report", "agent-parts-withheld", NULL,
+	"agent-delivery-failed", "agent-report", "agent-parts-withheld", "agent-held", NULL,
 };
 
 char *
@@ -80,8 +83,7 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		                                         t->status);
 		g_autofree char *priority_text =
 			i18n_text(cfg->templates, language, "priority", t->priority);
-		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id,
-		                                            for_agents ? OUTMAIL_AGENT_PURPOSE : NULL);
+		g_autofree char *reply_addr = token_address(in->secret, support_addr, t->id, NULL);
 
 		json_object_set_int_member(ticket, "id", t->id);
 		json_object_set_string_member(ticket, "tag", tag);
@@ -98,20 +100,43 @@ outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue *q, const c
 		}
 		set_opt_string(customer, "name", t->customer_name);
 		json_object_set_string_member(customer, "address", t->customer_addr);
-		json_object_set_string_member(reply, "address", reply_addr);
+		/* agent mail: outmail_queue() sets the addresses of its recipient */
+		if (!for_agents)
+			json_object_set_string_member(reply, "address", reply_addr);
 		json_object_set_object_member(ctx, "ticket", ticket);
 		json_object_set_object_member(ctx, "customer", customer);
 		json_object_set_object_member(ctx, "reply", reply);
-		if (for_agents) {
-			JsonObject *note = json_object_new();
-			g_autofree char *note_addr =
-				token_address(in->secret, support_addr, t->id, "note");
-
-			json_object_set_string_member(note, "address", note_addr);
-			json_object_set_object_member(ctx, "note", note);
-		}
 	}
 	return ctx;
+}
+
+/* The agent or note address of ticket issued to the person at to_addr.  Caller frees. */
+static char *
+person_address(const MdIntake *in, const char *support_addr, gint64 ticket, const char *kind,
+               const char *to_addr)
+{
+	g_autofree char *purpose = token_person_purpose(in->secret, kind, to_addr);
+
+	return token_address(in->secret, support_addr, ticket, purpose);
+}
+
+/*
+ * reply.address and note.address of agent mail: issued to its recipient,
+ * so that they vouch for that From alone (token.h).
+ */
+static void
+set_person_addresses(const MdIntake *in, JsonObject *ctx, const char *support_addr, gint64 ticket,
+                     const char *to_addr)
+{
+	JsonObject *reply = json_object_new();
+	JsonObject *note = json_object_new();
+	g_autofree char *reply_addr = person_address(in, support_addr, ticket, TOKEN_AGENT, to_addr);
+	g_autofree char *note_addr = person_address(in, support_addr, ticket, TOKEN_NOTE, to_addr);
+
+	json_object_set_string_member(reply, "address", reply_addr);
+	json_object_set_string_member(note, "address", note_addr);
+	json_object_set_object_member(ctx, "reply", reply);
+	json_object_set_object_member(ctx, "note", note);
 }
 
 /* In-Reply-To and References of a customer mail, from what they have seen. */
@@ -128,6 +153,39 @@ customer_threading(const MdIntake *in, const MdTicket *t, char **in_reply_to_r, 
 	for (guint i = 0; i < ids->len; i++)
 		if (i == 0 || i + OUTMAIL_MAX_REFERENCES - 1 >= ids->len)
 			g_ptr_array_add(refs, g_strdup(ids->pdata[i]));
+	return MD_OK;
+}
+
+/*
+ * The outbound guard over a mail to a non-agent: *held_r is why it must
+ * not go (caller frees), or NULL.  The notes are what their authors
+ * wrote: quotes and command lines cut, as agents were shown them.
+ */
+static MdStatus
+guard_outgoing(const MdIntake *in, const MdTicket *t, const GByteArray *raw, gint64 now,
+               char **held_r)
+{
+	g_autoptr(GPtrArray) stored = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+	MdOutguardFacts f = { in->secret, NULL, in->cfg->hostname, in->cfg->max_mime_depth,
+		              in->cfg->max_parts };
+	MdStatus st;
+
+	*held_r = NULL;
+	if (t != NULL &&
+	    (st = store_ticket_note_texts(in->store, t->id, t->linked_ticket, stored)) != MD_OK)
+		return st;
+	for (guint i = 0; i < stored->len; i++) {
+		gboolean below = FALSE;
+		g_autofree char *fresh = quote_strip_below(stored->pdata[i], &below);
+		MdAgentCmds *cmds = agentcmd_parse(fresh, now, 0);
+
+		g_ptr_array_add(notes, g_strdup(cmds->body));
+		agentcmd_free(cmds);
+	}
+	g_ptr_array_add(notes, NULL);
+	f.notes = (const char *const *)notes->pdata;
+	*held_r = outguard_check(raw->data, raw->len, &f);
 	return MD_OK;
 }
 
@@ -190,13 +248,14 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	g_auto(GStrv) envelope = NULL;
 	g_autoptr(GPtrArray) cc = g_ptr_array_new_with_free_func(g_free);
 	const char *why;
+	g_autofree char *held = NULL;
 	/* GLib's global generator is seeded once; g_uuid_string_random()
 	 * read /dev/urandom for every mail */
 	g_autofree char *rand_part = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
 	MdComposeHeaders h = { 0 };
 	MdNewMessage out = { 0 };
 	gint64 ticket_id = t != NULL ? t->id : 0;
-	gint64 row = 0;
+	gint64 row = 0, outbox_id = 0;
 	MdStatus st;
 
 	if (agent_template != m->to_agents) {
@@ -218,6 +277,8 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	}
 	if ((st = usable_cc(in, t, m, now, cc)) != MD_OK)
 		goto fail;
+	if (m->to_agents && t != NULL)
+		set_person_addresses(in, ctx, support_addr, t->id, m->to_addr);
 	r = template_render_file(cfg->templates, m->language, cfg->default_language, m->template,
 	                         ctx, error_r);
 	if (r == NULL)
@@ -228,8 +289,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		/* agents answer to an address no customer ever sees: a customer
 		 * who forges an agent's From on their own ticket's reply
 		 * address is still only a customer */
-		reply_addr = token_address(in->secret, support_addr, t->id,
-		                           m->to_agents ? OUTMAIL_AGENT_PURPOSE : NULL);
+		reply_addr = m->to_agents ? person_address(in, support_addr, t->id, TOKEN_AGENT,
+		                                           m->to_addr)
+		                          : token_address(in->secret, support_addr, t->id, NULL);
 		bounce_addr = token_address(in->secret, support_addr, t->id, "bounce");
 		message_id = g_strdup_printf("t%" G_GINT64_FORMAT ".%.8s.%" G_GINT64_FORMAT "@%s",
 		                             t->id, rand_part, now, cfg->hostname);
@@ -268,6 +330,7 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	h.auto_generated = g_strcmp0(m->auto_submitted, "auto-generated") == 0;
 	h.language = r->language;
 	h.ticket_tag = tag;
+	h.to_agents = m->to_agents;
 	h.attachments = m->attachments;
 	raw = compose_message(r, &h);
 	if (raw == NULL && m->attachments != NULL) {
@@ -280,6 +343,12 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 		 * part): nothing is queued, an agent answers by hand */
 		*withheld_r = g_strdup("unwritable-address");
 		return t != NULL ? store_ticket_flag(store, t->id) : MD_OK;
+	}
+
+	/* the last line of defence: nothing written for agents reaches anyone else */
+	if (!m->to_agents && (st = guard_outgoing(in, t, raw, now, &held)) != MD_OK) {
+		*error_r = g_strdup(store_error(store));
+		return st;
 	}
 
 	sha = digest_sha256_hex(raw->data, raw->len);
@@ -296,8 +365,9 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	if (t != NULL) {
 		out.ticket_id = t->id;
 		out.direction = "out";
-		out.kind = m->message_kind != NULL ? m->message_kind : "system";
-		out.audience = m->to_agents ? "agents" : "customer";
+		/* held mail is kept for agents' eyes: nobody else saw it */
+		out.kind = m->message_kind != NULL && held == NULL ? m->message_kind : "system";
+		out.audience = m->to_agents || held != NULL ? "agents" : "customer";
 		out.message_id = message_id;
 		out.in_reply_to = in_reply_to;
 		out.references = *refs_joined ? refs_joined : NULL;
@@ -320,8 +390,17 @@ outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx, const MdOu
 	}
 	if ((st = store_outbox_insert(store, ticket_id, row, m->outbox_kind,
 	                              bounce_addr != NULL ? bounce_addr : "", rcpts, raw->data,
-	                              raw->len, now, NULL)) != MD_OK)
+	                              raw->len, now, &outbox_id)) != MD_OK)
 		goto fail;
+	if (held != NULL) {
+		if ((st = store_outbox_hold(store, outbox_id, now, held)) != MD_OK ||
+		    (t != NULL && (st = store_ticket_flag(store, t->id)) != MD_OK) ||
+		    (t != NULL && (st = store_event_add(store, t->id, now, "maildesk", "mail-held",
+		                                        m->outbox_kind, held)) != MD_OK))
+			goto fail;
+		*withheld_r = g_strdup_printf("%s: %s", OUTMAIL_HELD, held);
+		return MD_OK;
+	}
 	if (m->count_autoreply && (st = store_autoreply_log(store, m->to_addr, now)) != MD_OK)
 		goto fail;
 	if (in->queued != NULL)

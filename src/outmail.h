@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "intake.h"
 #include "store.h"
+#include "token.h"
 
 typedef struct {
 	const char *template;     /* templates/LANG/NAME */
@@ -41,7 +42,8 @@ typedef struct {
 
 /*
  * The context every template gets: ticket.*, customer.*, support.*,
- * reply.address, site.name, and for agent mail note.address.  ETA and
+ * reply.address, site.name; agent mail gets reply.address and
+ * note.address from outmail_queue(), issued to its recipient.  ETA and
  * status words in language; the ETA in the UTC offset tz_minutes.
  * t may be NULL (mail about no single ticket).  Caller unrefs.
  */
@@ -52,24 +54,33 @@ JsonObject *outmail_context(const MdIntake *in, const MdTicket *t, const MdQueue
  * Renders, composes, stores (when t is not NULL) and queues one mail.
  * Returns MD_OK with *withheld_r set (caller frees) when the mail cannot
  * be written (an address GMime cannot write): nothing is queued and the
- * ticket is flagged for an agent.  MD_CONFIG for a missing or broken
- * template, MD_TEMPFAIL for the store; *error_r says why.
+ * ticket is flagged for an agent.  A mail to a non-agent that the
+ * outbound guard refuses (outguard.h) is kept but never sent: stored for
+ * agents only, its outbox row 'held' with the reason, the ticket flagged,
+ * an event "mail-held" (old value the outbox kind, new the reason), and
+ * *withheld_r "held: REASON"; telling an agent is the caller's part
+ * (notify.c).  MD_CONFIG for a missing or broken template, MD_TEMPFAIL
+ * for the store; *error_r says why.
  */
 MdStatus outmail_queue(const MdIntake *in, const MdTicket *t, JsonObject *ctx,
                        const MdOutMail *m, gint64 now, char **withheld_r, char **error_r);
 
 /*
- * The token purpose of the Reply-To of agent mail (support+N-agent-MAC@):
- * with the note address, the only addresses through which mail counts as
- * an agent's.  Customers' mail carries the plain reply address.
+ * The token kind of the Reply-To of agent mail (support+N-agent-ID-MAC@,
+ * issued to the agent it goes to, see token.h): with the note address,
+ * the only addresses through which mail counts as an agent's, and only
+ * from the agent named.  Customers' mail carries the plain reply address.
  */
-#define OUTMAIL_AGENT_PURPOSE "agent"
+#define OUTMAIL_AGENT_PURPOSE TOKEN_AGENT
 
 /*
  * Whether a ticket's ETA is stated in mail: never once it is solved or
  * closed, and to the customer not while it waits for them (pending).
  */
 gboolean outmail_eta_shown(const char *status, gboolean for_agents);
+
+/* The start of *withheld_r for mail the outbound guard held, before ": REASON". */
+#define OUTMAIL_HELD "held"
 
 /* Every template maildesk renders (NULL-terminated); check-config tries them all. */
 extern const char *const outmail_templates[];

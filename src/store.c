@@ -229,6 +229,36 @@ static const char *const migrations[] = {
 	"  votes INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX tickets_created ON tickets(created);"
 	"CREATE INDEX events_what ON events(what, at);",
+
+	/*
+	 * 3 -> 4: held mail.  A mail to a customer that the outbound guard
+	 * refused (outguard.h) is kept in the outbox as 'held', never sent,
+	 * with the reason in last_error.  The table is rebuilt to widen its
+	 * CHECK, and raw moves last, as in 1 -> 2 (see there).
+	 */
+	"CREATE TABLE outbox_v4 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  message_row INTEGER REFERENCES messages(id),"
+	"  kind TEXT NOT NULL,"
+	"  env_from TEXT NOT NULL,"
+	"  rcpts TEXT NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (status IN ('queued','sent','failed','held')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  done_at INTEGER,"
+	"  raw BLOB NOT NULL);"
+	"INSERT INTO outbox_v4 (id, ticket_id, message_row, kind, env_from, rcpts, status, attempts,"
+	"  created, next_attempt, last_error, done_at, raw)"
+	"  SELECT id, ticket_id, message_row, kind, env_from, rcpts, status, attempts, created,"
+	"  next_attempt, last_error, done_at, raw FROM outbox ORDER BY id;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v4 RENAME TO outbox;"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt);"
+	"CREATE INDEX outbox_held ON outbox(ticket_id) WHERE status = 'held';",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -1296,6 +1326,56 @@ store_outbox_counts(MdStore *s, int *queued_r, int *sent_r, int *failed_r)
 	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "outbox counts");
 }
 
+MdStatus
+store_outbox_hold(MdStore *s, gint64 id, gint64 now, const char *reason)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE outbox SET status = 'held', done_at = ?, last_error = ? "
+	                           "WHERE id = ?");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, id);
+	return run(s, st, "outbox hold");
+}
+
+void
+md_held_mail_free(MdHeldMail *h)
+{
+	if (h == NULL)
+		return;
+	g_free(h->kind);
+	g_free(h->rcpts);
+	g_free(h->reason);
+	g_free(h);
+}
+
+MdStatus
+store_outbox_held(MdStore *s, gint64 ticket, GPtrArray *held_r)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id, message_row, kind, rcpts, created, last_error "
+	                           "FROM outbox WHERE ticket_id = ? AND status = 'held' ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		MdHeldMail *h = g_new0(MdHeldMail, 1);
+
+		h->id = sqlite3_column_int64(st, 0);
+		h->message_row = sqlite3_column_int64(st, 1);
+		h->kind = col_text(st, 2);
+		h->rcpts = col_text(st, 3);
+		h->created = sqlite3_column_int64(st, 4);
+		h->reason = col_text(st, 5);
+		g_ptr_array_add(held_r, h);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MD_OK : fail(s, rc, "outbox held");
+}
+
 /* ---- agents and assignment ---- */
 
 MdStatus
@@ -1593,6 +1673,25 @@ store_customer_thread(MdStore *s, gint64 ticket, GPtrArray *ids_r)
 		return MD_TEMPFAIL;
 	sqlite3_bind_int64(st, 1, ticket);
 	return collect_texts(s, st, ids_r, "customer thread");
+}
+
+MdStatus
+store_ticket_note_texts(MdStore *s, gint64 ticket, gint64 linked, GPtrArray *texts_r)
+{
+	/* a refused mail is kept as a note too, but its words were meant for
+	 * the customer and come back corrected: its refusal names it */
+	sqlite3_stmt *st = stmt(s, "SELECT m.body_text FROM messages m WHERE m.ticket_id IN (?, ?) "
+	                           "AND m.kind = 'note' AND m.body_text IS NOT NULL "
+	                           "AND NOT EXISTS (SELECT 1 FROM events e "
+	                           "WHERE e.ticket_id = m.ticket_id AND e.at = m.received "
+	                           "AND e.what = 'commands-refused' "
+	                           "AND lower(e.actor) = lower(m.from_addr)) ORDER BY m.id");
+
+	if (st == NULL)
+		return MD_TEMPFAIL;
+	sqlite3_bind_int64(st, 1, ticket);
+	sqlite3_bind_int64(st, 2, linked > 0 ? linked : ticket);
+	return collect_texts(s, st, texts_r, "note texts");
 }
 
 MdStatus

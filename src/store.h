@@ -17,7 +17,7 @@
 
 #include "status.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct MdStore MdStore;
 
@@ -192,6 +192,23 @@ MdStatus store_outbox_sent(MdStore *s, gint64 id, gint64 now, const char *detail
 MdStatus store_outbox_retry(MdStore *s, gint64 id, int attempts, gint64 next, const char *error);
 MdStatus store_outbox_failed(MdStore *s, gint64 id, int attempts, gint64 now, const char *error);
 MdStatus store_outbox_counts(MdStore *s, int *queued_r, int *sent_r, int *failed_r);
+/* Keeps a queued row unsent for good: the outbound guard refused it for reason. */
+MdStatus store_outbox_hold(MdStore *s, gint64 id, gint64 now, const char *reason);
+
+/* A mail the outbound guard held (outbox status 'held'). */
+typedef struct {
+	gint64 id;          /* outbox row */
+	gint64 message_row; /* its stored copy on the ticket, or 0 */
+	char *kind;         /* outbox kind: reply, notice, ack, ... */
+	char *rcpts;
+	gint64 created;
+	char *reason;
+} MdHeldMail;
+
+void md_held_mail_free(MdHeldMail *h);
+
+/* The held mail of ticket (MdHeldMail*, oldest first) added to held_r. */
+MdStatus store_outbox_held(MdStore *s, gint64 ticket, GPtrArray *held_r);
 
 /* Agents and assignment */
 /* Tickets assigned to addr and not solved or closed; when they last got one (0: never). */
@@ -215,6 +232,11 @@ MdStatus store_event_exists(MdStore *s, gint64 ticket, const char *what, const c
 MdStatus store_ticket_agent_writers(MdStore *s, gint64 ticket, GPtrArray *addrs_r);
 /* Message-IDs of the ticket's mail the customer has seen, oldest first (char*). */
 MdStatus store_customer_thread(MdStore *s, gint64 ticket, GPtrArray *ids_r);
+/*
+ * The stored texts (char*) of the notes of ticket and of linked (0: none):
+ * messages of kind note, but the mails refused for their commands.
+ */
+MdStatus store_ticket_note_texts(MdStore *s, gint64 ticket, gint64 linked, GPtrArray *texts_r);
 /* The customer's latest message on the ticket: its Message-ID and text (either may be NULL). */
 MdStatus store_last_customer_message(MdStore *s, gint64 ticket, char **message_id_r,
                                      char **text_r);

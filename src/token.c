@@ -68,8 +68,11 @@ token_split(const char *addr, gint64 *ticket_r, char **purpose_r, char **mac_r)
 	if (last == dash) {
 		*purpose_r = g_strdup("reply");
 	} else {
+		/* letters and digits, and inner dashes: "agent-<id>" names a person */
+		if (dash[1] == '-' || last[-1] == '-')
+			return FALSE;
 		for (const char *q = dash + 1; q < last; q++)
-			if (!g_ascii_isalnum(*q))
+			if (!g_ascii_isalnum(*q) && *q != '-')
 				return FALSE;
 		*purpose_r = g_ascii_strdown(dash + 1, last - dash - 1);
 	}
@@ -107,4 +110,59 @@ token_verify(GBytes *secret, const char *addr, gint64 *ticket_r, char **purpose_
 	*ticket_r = ticket;
 	*purpose_r = g_steal_pointer(&purpose);
 	return TRUE;
+}
+
+/* The id of the person at addr: the first hex digits of an HMAC over it. */
+static void
+person_id(GBytes *secret, const char *addr, char out[TOKEN_PERSON_ID_HEX + 1])
+{
+	gsize key_len;
+	const guint8 *key = g_bytes_get_data(secret, &key_len);
+	g_autoptr(GHmac) hmac = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
+	g_autofree char *lower = g_ascii_strdown(addr, -1);
+	g_autofree char *msg = g_strdup_printf("maildesk-person:%s", lower);
+
+	g_hmac_update(hmac, (const guchar *)msg, strlen(msg));
+	memcpy(out, g_hmac_get_string(hmac), TOKEN_PERSON_ID_HEX);
+	out[TOKEN_PERSON_ID_HEX] = '\0';
+}
+
+char *
+token_person_purpose(GBytes *secret, const char *kind, const char *addr)
+{
+	char id[TOKEN_PERSON_ID_HEX + 1];
+
+	person_id(secret, addr, id);
+	return g_strdup_printf("%s-%s", kind, id);
+}
+
+const char *
+token_agent_kind(const char *purpose)
+{
+	static const char *const kinds[] = { TOKEN_AGENT, TOKEN_NOTE };
+
+	for (guint i = 0; purpose != NULL && i < G_N_ELEMENTS(kinds); i++) {
+		gsize n = strlen(kinds[i]);
+
+		if (strncmp(purpose, kinds[i], n) == 0 &&
+		    (purpose[n] == '\0' || purpose[n] == '-'))
+			return kinds[i];
+	}
+	return NULL;
+}
+
+gboolean
+token_purpose_names(GBytes *secret, const char *purpose, const char *addr)
+{
+	const char *kind = token_agent_kind(purpose);
+	char id[TOKEN_PERSON_ID_HEX + 1];
+	const char *given;
+
+	if (kind == NULL || addr == NULL || purpose[strlen(kind)] != '-')
+		return FALSE;
+	given = purpose + strlen(kind) + 1;
+	if (strlen(given) != TOKEN_PERSON_ID_HEX)
+		return FALSE;
+	person_id(secret, addr, id);
+	return g_ascii_strcasecmp(given, id) == 0;
 }

@@ -45,6 +45,21 @@ address = support@example.com
     return d, conf
 
 
+def person_address(secret_path, base, ticket, kind, person):
+    """The signed agent ("agent") or note ("note") address of ticket
+    issued to person, as maildesk builds it (src/token.h), from the
+    site's secret file: for tests that play an agent who got no mail."""
+    import hashlib
+    import hmac
+    with open(secret_path, "rb") as f:
+        key = f.read()
+    pid = hmac.new(key, b"maildesk-person:" + person.lower().encode(), hashlib.sha256).hexdigest()[:8]
+    purpose = f"{kind}-{pid}"
+    mac = hmac.new(key, f"maildesk-ticket:{ticket}:{purpose}".encode(), hashlib.sha256).hexdigest()[:16]
+    local, domain = base.split("@", 1)
+    return f"{local}+{ticket}-{purpose}-{mac}@{domain}"
+
+
 class SiteDB:
     """A make_site site with its database open for the test's queries;
     close() removes it.  Test drivers subclass it for their own deliver()."""

@@ -95,7 +95,7 @@ deliver "$DEMO/7-agent-reply.eml" alice@example.net "$AGENT_RT"
 NOTE_ADDR=$(python3 -c 'import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
 print(m.get_body(preferencelist=("plain",)).get_content())' "$DEMO/6-assigned.eml" |
-	grep -oE 'support\+1-note-[0-9a-f]{16}@example\.com' | head -1)
+	grep -oE 'support\+1-note-[0-9a-f]{8}-[0-9a-f]{16}@example\.com' | head -1)
 printf 'From: Alice Agent <alice@example.net>\nTo: %s\nSubject: note\nMessage-ID: <demo-note-1@example.net>\n\nAnn has called twice about this printer.\n' \
 	"$NOTE_ADDR" >"$DEMO/8-note.eml"
 deliver "$DEMO/8-note.eml" alice@example.net "$NOTE_ADDR"

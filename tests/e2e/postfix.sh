@@ -422,11 +422,11 @@ NOTE=$(mail_with "$AGENTDIR" "Printer on fire")
 check "the 'assigned to you' mail is in the agent's Maildir" test -n "$NOTE"
 headers "$NOTE"
 AGENT_RT=$(hdr "$NOTE" Reply-To)
-AGENT_REPLY=$(grep -oE 'support\+1-agent-[0-9a-f]{16}@help\.test' <<<"$AGENT_RT")
+AGENT_REPLY=$(grep -oE 'support\+1-agent-[0-9a-f]{8}-[0-9a-f]{16}@help\.test' <<<"$AGENT_RT")
 check "the agent mail's Reply-To is ticket 1's agent address: '$AGENT_RT'" test -n "$AGENT_REPLY"
 body "$NOTE" >"$NOTE.txt"
 check "it is the 'assigned to you' mail" grep -q 'assigned to you' "$NOTE.txt"
-check "the agent mail shows the note address" grep -qE 'support\+1-note-[0-9a-f]{16}@help\.test' "$NOTE.txt"
+check "the agent mail shows the note address" grep -qE 'support\+1-note-[0-9a-f]{8}-[0-9a-f]{16}@help\.test' "$NOTE.txt"
 n_alice=$(maildir_count)
 i=0
 for client in outlook gmail thunderbird; do
@@ -436,7 +436,7 @@ for client in outlook gmail thunderbird; do
 	submit "the $client reply" --from pat@staff.test --to "$AGENT_REPLY" --data "@$T/out/r$i.eml"
 	is "the $client reply reached maildesk" "$(pipe_status "$QID")" sent
 done
-NOTE_ADDR=$(grep -oE 'support\+1-note-[0-9a-f]{16}@help\.test' "$NOTE.txt" | head -1)
+NOTE_ADDR=$(grep -oE 'support\+1-note-[0-9a-f]{8}-[0-9a-f]{16}@help\.test' "$NOTE.txt" | head -1)
 submit "a note" --from pat@staff.test --to "$NOTE_ADDR" \
 	--header "Subject: note" --body "NOTE-MARKER-e2e the customer is a VIP"
 submit "a spoofed agent mail" --from pat@staff.test --to support@help.test \

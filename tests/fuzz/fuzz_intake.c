@@ -209,6 +209,8 @@ init(void)
 	g_autofree char *conf_path = NULL;
 	g_autofree char *secret_path = NULL;
 	g_autofree char *error = NULL;
+	g_autofree char *agent_purpose = NULL;
+	g_autofree char *note_purpose = NULL;
 	GBytes *secret;
 
 	fuzz_init();
@@ -225,10 +227,13 @@ init(void)
 	g_bytes_unref(secret);
 
 	recipients[0] = g_strdup("support@example.com");
-	/* the agent address, which only agent mail carries; the customer's
-	 * reply address comes in through the seeds' To with no envelope */
-	recipients[1] = token_address(fuzz_secret(), "support@example.com", 1, "agent");
-	recipients[2] = token_address(fuzz_secret(), "support@example.com", 1, "note");
+	/* the agent address, which only agent mail carries, issued to alice
+	 * (the seeds' From); the customer's reply address comes in through
+	 * the seeds' To with no envelope */
+	agent_purpose = token_person_purpose(fuzz_secret(), TOKEN_AGENT, "alice@example.com");
+	note_purpose = token_person_purpose(fuzz_secret(), TOKEN_NOTE, "alice@example.com");
+	recipients[1] = token_address(fuzz_secret(), "support@example.com", 1, agent_purpose);
+	recipients[2] = token_address(fuzz_secret(), "support@example.com", 1, note_purpose);
 	recipients[3] = NULL;
 	open_store();
 }

@@ -10,9 +10,10 @@
  *   4. a ticket number in decimal (default: the input's length + 1).
  * A round trip is only asked of what maildesk itself builds: a base
  * without "+" in its local part (conf.c refuses such a queue address;
- * test_conf's queue-address-plus), a purpose of lower-case letters and
- * digits, tickets from 1 to 10^15 (SQLite row ids; the parser refuses
- * numbers in the last few below 2^63, which no ticket reaches).
+ * test_conf's queue-address-plus), a purpose of lower-case letters,
+ * digits and inner dashes ("note-1f0c9a2e"), tickets from 1 to 10^15
+ * (SQLite row ids; the parser refuses numbers in the last few below
+ * 2^63, which no ticket reaches).
  */
 #include "config.h"
 
@@ -23,14 +24,14 @@
 
 #define MAX_TICKET G_GINT64_CONSTANT(1000000000000000)
 
-/* A purpose token_split() reads back as written: [a-z0-9]+. */
+/* A purpose token_split() reads back as written: [a-z0-9-]+, no dash at either end. */
 static gboolean
 purpose_plain(const char *p)
 {
-	if (*p == '\0')
+	if (*p == '\0' || *p == '-' || p[strlen(p) - 1] == '-')
 		return FALSE;
 	for (; *p != '\0'; p++)
-		if (!g_ascii_isdigit(*p) && !g_ascii_islower(*p))
+		if (!g_ascii_isdigit(*p) && !g_ascii_islower(*p) && *p != '-')
 			return FALSE;
 	return TRUE;
 }

@@ -8,7 +8,7 @@
 set -u
 
 . "$(cd "$(dirname "$0")" && pwd)/paths.sh"
-names="intake token template agentcmd quote address"
+names="intake token template agentcmd quote address outguard"
 
 log=$(mktemp "${TMPDIR:-/tmp}/maildesk-replay-XXXXXX") || { echo "Bail out! no temporary file"; exit 1; }
 trap 'rm -f "$log"' EXIT
@@ -48,6 +48,14 @@ for name in $names; do
 				! -path '*/reply-bodies/*' \( -name '*.eml' -o -name '*.box' \)
 		else
 			skip "intake: ../shared/corpus messages" "no corpus at $corpus"
+		fi
+		;;
+	outguard)
+		if [ -d "$corpus" ]; then
+			replay "outguard: ../shared/corpus messages" "$prog" "$corpus" \
+				! -path '*/reply-bodies/*' \( -name '*.eml' -o -name '*.box' \)
+		else
+			skip "outguard: ../shared/corpus messages" "no corpus at $corpus"
 		fi
 		;;
 	quote)

@@ -19,7 +19,7 @@ set -u
 
 . "$(cd "$(dirname "$0")" && pwd)/paths.sh"
 seconds=${MAILDESK_FUZZ_SECONDS:-60}
-names=${MAILDESK_FUZZ_NAMES:-intake token template agentcmd quote address}
+names=${MAILDESK_FUZZ_NAMES:-intake token template agentcmd quote address outguard}
 
 if [ -n "${MAILDESK_FUZZ_WORKDIR:-}" ]; then
 	work=$MAILDESK_FUZZ_WORKDIR
@@ -66,6 +66,7 @@ diag() { sed 's/^/# /'; }
 max_len() {
 	case $1 in
 	intake) echo 1048576 ;;
+	outguard) echo 262144 ;;
 	token) echo 512 ;;
 	agentcmd) echo 16384 ;;
 	*) echo 65536 ;;
@@ -76,7 +77,7 @@ max_len() {
 corpus_dirs() {
 	[ -d "$corpus" ] || return 0
 	case $1 in
-	intake)
+	intake | outguard)
 		# every raw message; reply-bodies holds bodies, not messages
 		for d in "$corpus"/*/; do
 			[ "$(basename "$d")" = reply-bodies ] || echo "${d%/}"

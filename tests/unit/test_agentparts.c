@@ -337,6 +337,8 @@ test_agent_mark(void)
 		"x\n> ##- Пожалуйста, пишите ответ выше этой строки -##\n",
 		"write to support+12-note-0123456789ABCDEF@example.com",
 		"<support+1-agent-0123456789abcdef@help.example.com>",
+		"support+7-note-1f0c9a2e-0123456789abcdef@example.com",
+		"<support+7-AGENT-1F0C9A2E-0123456789ABCDEF@help.example.com>",
 		NULL,
 	};
 	const char *const clean[] = {

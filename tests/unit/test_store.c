@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,37 @@ test_migration_keeps_rows(void)
 	last = query_text("rows.db", "SELECT name FROM pragma_table_info('messages') "
 	                             "ORDER BY cid DESC LIMIT 1");
 	g_assert_cmpstr(last, ==, "raw");
+
+	/* version 4 rebuilds the outbox: its row survives, raw moves last,
+	 * and a mail can be held */
+	g_clear_pointer(&msg, g_free);
+	g_clear_pointer(&last, g_free);
+	msg = query_text("rows.db", "SELECT kind || ' ' || status || ' ' || rcpts || ' ' || "
+	                            "CAST(raw AS TEXT) FROM outbox WHERE message_row = 7");
+	g_assert_nonnull(msg);
+	g_assert_nonnull(strstr(msg, " queued "));
+	last = query_text("rows.db", "SELECT name FROM pragma_table_info('outbox') "
+	                             "ORDER BY cid DESC LIMIT 1");
+	g_assert_cmpstr(last, ==, "raw");
+	{
+		g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func((GDestroyNotify)md_held_mail_free);
+		g_autofree char *status = NULL;
+		gint64 id = 0, ticket = 0;
+
+		s = open_db("rows.db", FALSE);
+		g_assert_nonnull(s);
+		g_clear_pointer(&last, g_free);
+		last = query_text("rows.db", "SELECT id || ' ' || ticket_id FROM outbox WHERE message_row = 7");
+		g_assert_cmpint(sscanf(last, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, &id, &ticket), ==, 2);
+		g_assert_cmpint(store_outbox_hold(s, id, 1000, "it quotes an internal note"), ==, MD_OK);
+		g_assert_cmpint(store_outbox_held(s, ticket, held), ==, MD_OK);
+		g_assert_cmpuint(held->len, ==, 1);
+		g_assert_cmpstr(((MdHeldMail *)held->pdata[0])->reason, ==, "it quotes an internal note");
+		g_assert_cmpint(((MdHeldMail *)held->pdata[0])->message_row, ==, 7);
+		store_close(s);
+		status = query_text("rows.db", "SELECT status FROM outbox WHERE message_row = 7");
+		g_assert_cmpstr(status, ==, "held");
+	}
 }
 
 static void

@@ -122,6 +122,67 @@ test_csat(void)
 	g_assert_cmpint(csat_score(NULL), ==, 0);
 }
 
+/* Agent and note addresses name the person they were issued to. */
+static void
+test_person(void)
+{
+	g_autoptr(GBytes) key = secret("0123456789abcdef0123456789abcdef");
+	g_autoptr(GBytes) other = secret("another secret of enough length!");
+	g_autofree char *alice = token_person_purpose(key, TOKEN_NOTE, "Alice@Example.com");
+	g_autofree char *alice2 = token_person_purpose(key, TOKEN_NOTE, "alice@example.com");
+	g_autofree char *bob = token_person_purpose(key, TOKEN_NOTE, "bob@example.com");
+	g_autofree char *agent = token_person_purpose(key, TOKEN_AGENT, "alice@example.com");
+	g_autofree char *foreign = token_person_purpose(other, TOKEN_NOTE, "alice@example.com");
+	g_autofree char *addr = token_address(key, "support@example.com", 9, alice);
+	g_autofree char *got = NULL;
+	gint64 t = 0;
+
+	g_assert_true(g_str_has_prefix(alice, "note-"));
+	g_assert_cmpuint(strlen(alice), ==, strlen("note-") + TOKEN_PERSON_ID_HEX);
+	g_assert_cmpstr(alice, ==, alice2); /* addresses in any case */
+	g_assert_cmpstr(alice, !=, bob);
+	g_assert_cmpstr(alice, !=, foreign);
+	g_assert_cmpstr(agent + strlen("agent"), ==, alice + strlen("note"));
+
+	/* the address round-trips with its purpose, dashes and all */
+	g_assert_true(g_str_has_prefix(addr, "support+9-note-"));
+	g_assert_true(token_verify(key, addr, &t, &got));
+	g_assert_cmpint(t, ==, 9);
+	g_assert_cmpstr(got, ==, alice);
+
+	g_assert_cmpstr(token_agent_kind(alice), ==, TOKEN_NOTE);
+	g_assert_cmpstr(token_agent_kind(agent), ==, TOKEN_AGENT);
+	g_assert_cmpstr(token_agent_kind("note"), ==, TOKEN_NOTE);
+	g_assert_cmpstr(token_agent_kind("agent"), ==, TOKEN_AGENT);
+	g_assert_null(token_agent_kind("notes"));
+	g_assert_null(token_agent_kind("agentx-1"));
+	g_assert_null(token_agent_kind("reply"));
+	g_assert_null(token_agent_kind("csat5"));
+	g_assert_null(token_agent_kind(NULL));
+
+	g_assert_true(token_purpose_names(key, alice, "alice@example.com"));
+	g_assert_true(token_purpose_names(key, agent, "ALICE@example.com"));
+	g_assert_false(token_purpose_names(key, alice, "bob@example.com"));
+	g_assert_false(token_purpose_names(other, alice, "alice@example.com"));
+	/* the unnamed form names nobody */
+	g_assert_false(token_purpose_names(key, "note", "alice@example.com"));
+	g_assert_false(token_purpose_names(key, "agent", "alice@example.com"));
+	g_assert_false(token_purpose_names(key, "reply", "alice@example.com"));
+	g_assert_false(token_purpose_names(key, "note-", "alice@example.com"));
+
+	/* a dash at either end of a purpose is no token */
+	{
+		g_autofree char *p = NULL;
+		g_autofree char *mac = g_strndup(strrchr(addr, '-') + 1, TOKEN_MAC_HEX);
+		g_autofree char *dash_end = g_strdup_printf("support+9-note--%s@example.com", mac);
+		g_autofree char *dash_start = g_strdup_printf("support+9--note-%s@example.com", mac);
+
+		g_assert_false(token_present(dash_end));
+		g_assert_false(token_present(dash_start));
+		g_assert_false(token_verify(key, dash_end, &t, &p));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -129,5 +190,6 @@ main(int argc, char **argv)
 	g_test_add_func("/token/round-trip", test_round_trip);
 	g_test_add_func("/token/forgeries", test_forgeries);
 	g_test_add_func("/token/csat", test_csat);
+	g_test_add_func("/token/person", test_person);
 	return g_test_run();
 }
