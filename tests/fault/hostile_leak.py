@@ -33,7 +33,7 @@ from email.message import EmailMessage
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import SiteDB  # noqa: E402
+from mdsite import SiteDB, person_address  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 AGENTS = """[agent ann]
@@ -48,7 +48,7 @@ queues = support
 max_open = 1000
 """
 AGENT_ADDRS = ("ann@staff.example.com", "bob@staff.example.com")
-TOKEN = re.compile(rb"\+\d+-(note|agent)-[0-9a-f]{16}@", re.I)
+TOKEN = re.compile(rb"\+\d+-(note|agent)-(?:[0-9a-f]{8}-)?[0-9a-f]{16}@", re.I)
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 TNEF_DIR = os.path.join(SRC, "tests", "data", "tnef")
@@ -143,9 +143,9 @@ def open_ticket(site, name):
     note_addr = TOKEN.search(assigned or b"")
     result(assignee in AGENT_ADDRS and note_addr is not None,
            f"{name}: ticket {tid} assigned to {assignee}, whose mail names the note address")
-    am = email.message_from_bytes(assigned, policy=email.policy.default)
-    note_addr = re.search(r"support\+\d+-note-[0-9a-f]{16}@example\.com",
-                          am.get_body(("plain",)).get_content()).group(0)
+    # the other agent writes the note through the note address issued to them
+    note_addr = person_address(os.path.join(site.dir, "secret"), "support@example.com", tid, "note",
+                               other)
 
     secret = f"NOTE-SECRET-{name}: customer owes us 4000 EUR, do not tell them"
     n = EmailMessage()

@@ -223,12 +223,27 @@ def main():
              reply("Forwarding.", [(("> " + text_of(agent_mail).replace("\n", "\n> ")).encode(),
                                     "application", "octet-stream", "fwd.dat")]), "mail to agents"),
         ]
+        # Two lines of defence: the part filter of agent mail (agentparts.c)
+        # leaves a part that quotes agent mail out of the reply (the agent is
+        # told), the outbound guard holds what is left.  Either way nothing
+        # of the note reaches the customer.
+        n_held = n_withheld = 0
         for name, msg, why in cases:
             s.sql("UPDATE tickets SET needs_attention = 0 WHERE id = 1")
             s.db.commit()
             eq(f"{name}: delivered", s.deliver(msg, reply_addr), 0)
             mails = s.new_mail()
             to_customer = [(k, st) for k, r, st, m in mails if CUSTOMER in r]
+            withheld = [m for k, r, st, m in mails if k == "agent-parts-withheld" and author_addr in r]
+            if to_customer == [("reply", "queued")] and withheld:
+                n_withheld += 1
+                sent = [m for k, r, st, m in mails if CUSTOMER in r][0]
+                parts = [p.get_payload(decode=True) or b"" for p in sent.walk() if not p.is_multipart()]
+                result(not any(b"PELICAN" in d or b"PELICAN".decode().encode("utf-16-le") in d
+                               or b"+1-note-" in d or b"##-" in d for d in parts),
+                       f"{name}: the part was left out of the reply, which holds nothing of the note")
+                continue
+            n_held += 1
             eq(f"{name}: the reply is held, not queued", to_customer, [("reply", "held")])
             told = [m for k, r, st, m in mails if k == "agent-held" and author_addr in r]
             result(len(told) == 1 and why in text_of(told[0]), f"{name}: the agent is told why ({why})")
@@ -238,10 +253,12 @@ def main():
             result(reason is not None and why in reason and "PELICAN" not in reason,
                    f"{name}: an event gives the reason, not the note")
         held = s.show(1).get("held", [])
+        result(n_held >= 4, f"the outbound guard itself held {n_held} of {len(cases)} shapes "
+               f"(the part filter left out {n_withheld})")
         eq("ticket show --json lists every held mail", [(h["kind"], h["to"]) for h in held],
-           [("reply", CUSTOMER)] * len(cases))
+           [("reply", CUSTOMER)] * n_held)
         result(all(h["reason"] and h["message"] for h in held), "each with its reason and stored copy")
-        result(s.show_text(1).count("Held: mail") == len(cases), "ticket show lists them too")
+        result(s.show_text(1).count("Held: mail") == n_held, "ticket show lists them too")
         eq("held mail is stored for agents only",
            s.sql("SELECT DISTINCT m.audience FROM outbox o JOIN messages m ON m.id = o.message_row "
                  "WHERE o.status = 'held'"), [("agents",)])
@@ -271,15 +288,15 @@ def main():
         eq("send --once", s.send(), 0)
         got = s.sunk()
         to_customer = [(rc, text) for rc, text, raw in got if CUSTOMER in rc]
-        eq("the relay got two mails for the customer: the acknowledgement and the ordinary reply",
-           len(to_customer), 2)
+        eq("the relay got the acknowledgement, the ordinary reply and the replies whose part was left out",
+           len(to_customer), 2 + n_withheld + len(sent_on))
         result(any("call you back later" in text for rc, text in to_customer), "the ordinary reply went")
         leaks = [rc for rc, text, raw in got if CUSTOMER in rc and
                  ("PELICAN" in text or "+1-note-" in text or "-agent-" in text or "##-" in text)]
         eq("nothing of the note, no note or agent address, no marker reached the customer", leaks, [])
         result(any(author_addr in rc for rc, text, raw in got), "the agent mail went out")
         eq("held mail stays held after send", s.one("SELECT count(*) FROM outbox WHERE status='held'"),
-           len(cases) + fwd_held)
+           n_held + fwd_held)
 
         # a mail refused for its commands is no note: its text, sent again, goes
         words = "Your replacement printer ships on Monday with the express courier service."
