@@ -643,7 +643,8 @@ hold_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdAgent *age
 	ticket->needs_attention = TRUE;
 	if ((st = store_ticket_insert(in->store, ticket)) != MD_OK ||
 	    (st = store_ticket_set_status(in->store, ticket->id, "closed", inc->now)) != MD_OK ||
-	    (st = store_event_add(in->store, ticket->id, inc->now, inc->sender, "created", NULL,
+	    (st = store_event_add(in->store, ticket->id, inc->now,
+	                          inc->sender ? inc->sender : "unknown", "created", NULL,
 	                          ticket->queue)) != MD_OK)
 		return st;
 	return store_event_add(in->store, ticket->id, inc->now, "maildesk", "ack-withheld", NULL,
@@ -696,7 +697,7 @@ take_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdThreadFact
 	if ((st = store_incoming(in, inc->msg, inc->raw, inc->len, inc->sha, inc->env, &at,
 	                         inc->now, &res->message_row)) != MD_OK ||
 	    (st = store_ticket_flag(in->store, ticket.id)) != MD_OK ||
-	    (st = store_event_add(in->store, ticket.id, inc->now, inc->sender,
+	    (st = store_event_add(in->store, ticket.id, inc->now, inc->sender ? inc->sender : "unknown",
 	                          "unverified-agent-mail", NULL, inc->env->recipient)) != MD_OK)
 		goto out;
 	if (found)

@@ -276,7 +276,10 @@ typedef struct {
  * backslash escapes closes; so when it ends at 0, no comment GMime
  * could see is left open.  (GMime 3.2.13 leaks the address before an
  * unclosed comment that follows a domain literal, "a@[x] (": the
- * comments left open are repaired, blanked, rather than refused.)
+ * comments left open are repaired, blanked, rather than refused.)  GMime
+ * holds a header value as a C string: what follows a NUL byte is not
+ * there for it, so the count stops at the first NUL (closing parentheses
+ * beyond it close nothing GMime sees).
  */
 static FieldShape
 measure_field(const guint8 *p, const guint8 *end)
@@ -284,7 +287,7 @@ measure_field(const guint8 *p, const guint8 *end)
 	FieldShape f = { NULL, 0, { NULL } };
 	guint colons = 0, depth = 0;
 
-	for (const guint8 *start = p; p < end && f.why == NULL; p++) {
+	for (const guint8 *start = p; p < end && *p != '\0' && f.why == NULL; p++) {
 		if (*p == ':') {
 			colons++;
 		} else if (*p == '(') {

@@ -11,9 +11,10 @@
  * ("handed back exactly as it was"), so valid UTF-8 when the input is,
  * and it starts with no command line (parsing it again finds nothing);
  * errors are non-NULL UTF-8 text; at most AGENTCMD_MAX_COMMANDS commands,
- * one per kind (repeats are dropped, contradictions refused), never
- * #assign with #take unrefused; each argument as documented for its kind
- * and every ETA no earlier than now.
+ * one per kind but #cc and #uncc, which take one address a line
+ * (repeats are dropped, contradictions refused: #cc and #uncc of one
+ * address included), never #assign with #take unrefused; each argument
+ * as documented for its kind and every ETA no earlier than now.
  */
 #include "config.h"
 
@@ -28,7 +29,7 @@ static const char *const priorities[] = { "low", "normal", "high", "urgent", NUL
 static void
 check_command(const MdAgentCmd *cmd, gint64 now)
 {
-	FUZZ_CHECK((guint)cmd->kind <= AGENTCMD_NOTE, "kind %d", cmd->kind);
+	FUZZ_CHECK((guint)cmd->kind <= AGENTCMD_UNCC, "kind %d", cmd->kind);
 	FUZZ_CHECK(agentcmd_name(cmd->kind) != NULL, "no name for kind %d", cmd->kind);
 	FUZZ_CHECK(cmd->line != NULL && g_utf8_validate(cmd->line, -1, NULL),
 	           "#%s: line NULL or not UTF-8", agentcmd_name(cmd->kind));
@@ -37,6 +38,12 @@ check_command(const MdAgentCmd *cmd, gint64 now)
 	case AGENTCMD_QUEUE:
 		FUZZ_CHECK(cmd->arg != NULL && *cmd->arg != '\0', "#%s without an argument",
 		           agentcmd_name(cmd->kind));
+		break;
+	case AGENTCMD_CC:
+	case AGENTCMD_UNCC:
+		FUZZ_CHECK(cmd->arg != NULL && *cmd->arg != '\0' && strpbrk(cmd->arg, "<> \t") == NULL,
+		           "#%s \"%s\" is not one bare address", agentcmd_name(cmd->kind),
+		           cmd->arg ? cmd->arg : "(null)");
 		break;
 	case AGENTCMD_STATUS:
 		FUZZ_CHECK(cmd->arg != NULL && g_strv_contains(statuses, cmd->arg),
@@ -67,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autofree char *text = NULL;
 	g_autoptr(MdAgentCmds) c = NULL;
 	g_autoptr(MdAgentCmds) again = NULL;
-	gboolean seen[AGENTCMD_NOTE + 1] = { FALSE };
+	gboolean seen[AGENTCMD_UNCC + 1] = { FALSE };
 	gsize len;
 
 	fuzz_init();
@@ -95,6 +102,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const MdAgentCmd *cmd = c->cmds->pdata[i];
 
 		check_command(cmd, now);
+		if (cmd->kind == AGENTCMD_CC || cmd->kind == AGENTCMD_UNCC) {
+			/* one address a line: the same address again is a repeat
+			 * (dropped) or, in the other command, a contradiction (refused
+			 * and dropped): never twice in cmds */
+			for (guint j = 0; j < i; j++) {
+				const MdAgentCmd *prev = c->cmds->pdata[j];
+
+				FUZZ_CHECK(!((prev->kind == AGENTCMD_CC || prev->kind == AGENTCMD_UNCC) &&
+				             g_ascii_strcasecmp(prev->arg, cmd->arg) == 0),
+				           "#%s %s with an earlier #%s of it in cmds", agentcmd_name(cmd->kind),
+				           cmd->arg, agentcmd_name(prev->kind));
+			}
+			continue;
+		}
 		FUZZ_CHECK(!seen[cmd->kind], "#%s twice in cmds", agentcmd_name(cmd->kind));
 		seen[cmd->kind] = TRUE;
 	}

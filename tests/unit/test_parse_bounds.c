@@ -116,6 +116,20 @@ test_open_comment(void)
 	g_assert_cmpuint(msg->to->len, >=, 1);
 }
 
+/* GMime reads a header value up to a NUL: parentheses past it close nothing. */
+static void
+test_open_comment_before_nul(void)
+{
+	static const char raw[] = "To: a@[192.0.2.1] ((x\0 ))\n\nhi\n";
+	guint8 copy[sizeof raw];
+
+	memcpy(copy, raw, sizeof raw);
+	g_assert_true(parse_bounds_needs_defuse((const guint8 *)raw, sizeof raw - 1));
+	parse_bounds_defuse(copy, sizeof copy - 1);
+	g_assert_cmpmem(copy, 22, "To: a@[192.0.2.1]   x\0", 22);
+	g_assert_false(parse_bounds_needs_defuse(copy, sizeof copy - 1));
+}
+
 /* Attached messages' headers are anywhere in the bytes. */
 static void
 test_anywhere(void)
@@ -319,6 +333,7 @@ main(int argc, char **argv)
 	g_test_add_func("/parse-bounds/quoting-does-not-hide", test_quoting_does_not_hide);
 	g_test_add_func("/parse-bounds/comments", test_comments);
 	g_test_add_func("/parse-bounds/open-comment", test_open_comment);
+	g_test_add_func("/parse-bounds/open-comment-before-nul", test_open_comment_before_nul);
 	g_test_add_func("/parse-bounds/anywhere", test_anywhere);
 	g_test_add_func("/parse-bounds/header-bytes", test_header_bytes);
 	g_test_add_func("/parse-bounds/flatten", test_flatten);
