@@ -700,7 +700,8 @@ take_unverified_agent_mail(MdIntake *in, const Incoming *inc, const MdThreadFact
 	    (st = store_event_add(in->store, ticket.id, inc->now, inc->sender ? inc->sender : "unknown",
 	                          "unverified-agent-mail", NULL, inc->env->recipient)) != MD_OK)
 		goto out;
-	if (found)
+	/* an import tells nobody anything */
+	if (found && !inc->env->no_ack)
 		st = tell_assignee(in, inc, &ticket, TRUE, res);
 out:
 	md_ticket_clear(&ticket);
