@@ -34,7 +34,10 @@ create_secret(const char *path)
 		g_snprintf(hex + 2 * n, 3, "%02x", key[n]);
 	hex[2 * n] = '\n';
 	hex[2 * n + 1] = '\0';
-	g_mkdir_with_parents(dir, 0755);
+	if (g_mkdir_with_parents(dir, 0755) != 0) {
+		fprintf(stderr, "maildesk: cannot create %s for the secret: %s\n", dir, g_strerror(errno));
+		return FALSE;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) || fsync(fd) != 0) {
 		fprintf(stderr, "maildesk: cannot create secret %s: %s\n", path, g_strerror(errno));
@@ -67,13 +70,23 @@ cmd_init(const MdGlobal *g, int argc, char **argv)
 	if (!create_secret(cfg->secret_file))
 		return EX_CANTCREAT;
 	dbdir = g_path_get_dirname(cfg->database);
-	g_mkdir_with_parents(dbdir, 0750);
+	if (g_mkdir_with_parents(dbdir, 0750) != 0) {
+		fprintf(stderr, "maildesk: cannot create %s for the database: %s\n", dbdir,
+		        g_strerror(errno));
+		return EX_CANTCREAT;
+	}
 	store = store_open(cfg->database, cfg->busy_timeout_ms, TRUE, &st, &error);
 	if (store == NULL) {
 		fprintf(stderr, "maildesk: %s\n", error);
 		return status_exit_code(st);
 	}
-	chmod(cfg->database, 0640);
+	/* the database holds every customer's mail: not for other users */
+	if (chmod(cfg->database, 0640) != 0) {
+		fprintf(stderr, "maildesk: cannot set mode 0640 on %s: %s\n", cfg->database,
+		        g_strerror(errno));
+		store_close(store);
+		return EX_CANTCREAT;
+	}
 	before = store_schema_version(store);
 	st = store_migrate(store);
 	if (st != MD_OK) {

@@ -287,7 +287,10 @@ listen_on(Daemon *d, const char *listen)
 		}
 		/* who may connect is decided by the directory's mode (Postfix's
 		 * lmtp client runs as another user) */
-		chmod(path, 0666);
+		if (chmod(path, 0666) != 0) {
+			log_error("lmtpd: %s: %s", path, g_strerror(errno));
+			return FALSE;
+		}
 		d->socket_path = g_strdup(path);
 		return TRUE;
 	}
