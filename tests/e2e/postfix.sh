@@ -213,13 +213,12 @@ sed -e "s|/etc/postfix/transport|$PF/transport|g" \
 	-e 's|^#local_recipient_maps = |local_recipient_maps = |' \
 	"$MAILDESK_SRCDIR/contrib/postfix/main.cf.snippet" >>"$PF/main.cf"
 
-if [ -f /etc/postfix/master.cf ]; then
-	cp /etc/postfix/master.cf "$PF/master.cf"
-else
-	cp /usr/share/postfix/master.cf.dist "$PF/master.cf" || bail "no master.cf to start from"
-fi
+# Postfix's own defaults, never the host's master.cf: a host whose Postfix
+# already routes to maildesk has a maildesk service there, and ours would
+# be a second one
+cp /usr/share/postfix/master.cf.dist "$PF/master.cf" || bail "no /usr/share/postfix/master.cf.dist to start from"
 sed -i "s/^smtp\( *\)inet /$PORT\1inet /" "$PF/master.cf"
-grep -q "^$PORT *inet .*smtpd" "$PF/master.cf" || bail "no smtpd inet service in /etc/postfix/master.cf"
+grep -q "^$PORT *inet .*smtpd" "$PF/master.cf" || bail "no smtpd inet service in master.cf.dist"
 grep -q '^postlog *unix-dgram' "$PF/master.cf" ||
 	echo 'postlog   unix-dgram n  -       n       -       1       postlogd' >>"$PF/master.cf"
 # not chrooted: the private queue directory has no copy of /etc
