@@ -86,25 +86,16 @@ agentparts_has_agent_mark(const char *text, gsize len)
 {
 	const char *end = text + len;
 
-	for (const char *p = text; p < end; p++) {
-		if (*p == '+') {
-			const char *d = p + 1;
+	for (const char *p = memchr(text, '+', len); p != NULL;
+	     p = p + 1 < end ? memchr(p + 1, '+', (gsize)(end - p - 1)) : NULL) {
+		const char *d = p + 1;
 
-			while (d < end && g_ascii_isdigit(*d))
-				d++;
-			if (d > p + 1 && agent_token_at(d, end))
-				return TRUE;
-		} else if (*p == '#' && end - p >= 3 && p[1] == '#' && p[2] == '-') {
-			/* the marker: "##-" and, later on its line, "-##" */
-			const char *nl = memchr(p, '\n', (gsize)(end - p));
-			const char *stop = nl != NULL ? nl : end;
-
-			for (const char *q = p + 3; q + 3 <= stop; q++)
-				if (q[0] == '-' && q[1] == '#' && q[2] == '#')
-					return TRUE;
-		}
+		while (d < end && g_ascii_isdigit(*d))
+			d++;
+		if (d > p + 1 && agent_token_at(d, end))
+			return TRUE;
 	}
-	return FALSE;
+	return quote_has_cut_line(text, len);
 }
 
 /* ---- reading parts ---- */

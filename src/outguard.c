@@ -241,33 +241,6 @@ agent_address_in(GBytes *secret, const char *text, gsize len)
 	return 0;
 }
 
-/*
- * TRUE when a line of lower (len bytes) holds the cut line of agent
- * mail: "##-" and later on that line "-##".  Every search is bounded by
- * its line, so many lines cost no more than one long one (libc's strstr
- * would measure the rest of the text each time under a sanitizer).
- */
-static gboolean
-has_cut_line(const char *lower, gsize len)
-{
-	const char *end = lower + len;
-	gsize open_len = strlen(QUOTE_CUT_MARKER_START);
-
-	for (const char *line = lower; line < end;) {
-		const char *eol = memchr(line, '\n', (gsize)(end - line));
-		const char *stop = eol != NULL ? eol : end;
-		const char *open = g_strstr_len(line, stop - line, QUOTE_CUT_MARKER_START);
-
-		if (open != NULL && g_strstr_len(open + open_len, stop - (open + open_len),
-		                                 QUOTE_CUT_MARKER_END) != NULL)
-			return TRUE;
-		if (eol == NULL)
-			break;
-		line = eol + 1;
-	}
-	return FALSE;
-}
-
 /* TRUE when lower (len bytes) holds "t<digits>.agents@<hostname>", an agent thread's id. */
 static gboolean
 has_agent_thread_id(const Guard *g, const char *lower, gsize len)
@@ -333,7 +306,7 @@ check_text(Guard *g, const char *text, const char *where, unsigned look)
 	if (g->reason != NULL)
 		return;
 	if (((look & LOOK_BODY) != 0 &&
-	     (strstr(lower, "x-maildesk-audience") != NULL || has_cut_line(lower, len))) ||
+	     (strstr(lower, "x-maildesk-audience") != NULL || quote_has_cut_line(lower, len))) ||
 	    has_agent_thread_id(g, lower, len)) {
 		refuse(g, g_strdup_printf("it carries the text of our mail to agents (in %s)", where));
 		return;

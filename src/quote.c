@@ -209,6 +209,28 @@ is_signature(const char *line)
 	return *p == '\0';
 }
 
+gboolean
+quote_has_cut_line(const char *text, gsize len)
+{
+	const char *end = text + len;
+	gsize open_len = strlen(QUOTE_CUT_MARKER_START);
+	gsize close_len = strlen(QUOTE_CUT_MARKER_END);
+
+	for (const char *line = text; line < end;) {
+		const char *eol = memchr(line, '\n', (gsize)(end - line));
+		const char *stop = eol != NULL ? eol : end;
+		const char *open = memmem(line, (gsize)(stop - line), QUOTE_CUT_MARKER_START, open_len);
+
+		if (open != NULL && memmem(open + open_len, (gsize)(stop - (open + open_len)),
+		                           QUOTE_CUT_MARKER_END, close_len) != NULL)
+			return TRUE;
+		if (eol == NULL)
+			break;
+		line = eol + 1;
+	}
+	return FALSE;
+}
+
 /*
  * Where our marker starts in the line, NULL if it has none.  Anywhere in
  * the line counts, not only a line of its own: a client that joins lines

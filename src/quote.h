@@ -19,6 +19,13 @@
 #define QUOTE_CUT_MARKER_END "-##"
 
 /*
+ * TRUE when a line of text (len bytes, NULs allowed) holds our cut marker.
+ * Each search is bounded by its line, so many lines cost no more than
+ * one long one.
+ */
+gboolean quote_has_cut_line(const char *text, gsize len);
+
+/*
  * The new text of a reply: everything before the first of
  *  - our cut marker, quoted or not (words before it on its line stay),
  *  - a quoted line ("> ...", or supercite "AB> ..."),
