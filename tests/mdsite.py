@@ -80,3 +80,38 @@ class SiteDB:
     def one(self, q, *a):
         rows = self.sql(q, *a)
         return rows[0][0] if rows else None
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on 127.0.0.1:port as a relay, dumping each
+    transaction (envelope as X-...-Args lines above the data) into
+    site_dir/sink; stop() ends it."""
+
+    def __init__(self, site_dir, port):
+        import time
+        self.dir = os.path.join(site_dir, "sink")
+        os.makedirs(self.dir)
+        # smtp-sink drops its privileges to nobody, who must reach the directory
+        os.chmod(site_dir, 0o755)
+        os.chmod(self.dir, 0o777)
+        user = ["-u", "nobody"] if os.getuid() == 0 else []
+        self.proc = subprocess.Popen(["/usr/sbin/smtp-sink", *user, "-d", os.path.join(self.dir, "%M."),
+                                      f"127.0.0.1:{port}", "100"])
+        for _ in range(100):
+            with socket.socket() as c:
+                c.settimeout(0.2)
+                if c.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+    def dumps(self):
+        """The bytes of each transaction's file, oldest name first."""
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            with open(os.path.join(self.dir, name), "rb") as f:
+                out.append(f.read())
+        return out

@@ -18,20 +18,16 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
-import socket
-import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import free_port, make_site, person_address  # noqa: E402
+from mdsite import SiteDB, SmtpSink, free_port, person_address  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 CUSTOMER = "jane@customer.test"
@@ -50,53 +46,29 @@ NOTE = ("Between us: the customer is on the legacy contract, finance will not re
         "before the audit closes, so do not promise any date. Code word PELICAN-4417.")
 
 
-class Site:
+class Site(SiteDB):
     def __init__(self):
         self.port = free_port()
         extra = AGENTS + (f"[smtp]\nurl = smtp://127.0.0.1:{self.port}\nstarttls = never\n"
                           "timeout = 5\nretry_base = 1s\nretry_max = 1s\n")
-        self.dir, self.conf = make_site(BIN, SRC, "maildesk-outguard-", 100, extra)
+        super().__init__(BIN, SRC, "maildesk-outguard-", 100, extra)
         # every case writes to the customer of ticket 1 within the hour
         with open(self.conf) as f:
             text = f.read()
         with open(self.conf, "w") as f:
             f.write(text.replace("[limits]\n", "[limits]\nticket_mails_per_hour = 1000\n", 1))
-        self.db = sqlite3.connect(os.path.join(self.dir, "maildesk.db"))
         self.secret = os.path.join(self.dir, "secret")
         self.seen = 0
-        self.sink_dir = os.path.join(self.dir, "sink")
-        os.makedirs(self.sink_dir)
-        # smtp-sink drops its privileges to nobody, who must reach the directory
-        os.chmod(self.dir, 0o755)
-        os.chmod(self.sink_dir, 0o777)
-        user = ["-u", "nobody"] if os.getuid() == 0 else []
-        self.sink = subprocess.Popen(["/usr/sbin/smtp-sink", *user, "-d",
-                                      os.path.join(self.sink_dir, "%M."),
-                                      f"127.0.0.1:{self.port}", "100"])
-        for _ in range(50):
-            with socket.socket() as s:
-                s.settimeout(0.2)
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    break
-            time.sleep(0.1)
+        self.sink = SmtpSink(self.dir, self.port)
 
     def close(self):
-        self.sink.terminate()
-        self.sink.wait()
-        self.db.close()
-        shutil.rmtree(self.dir)
+        self.sink.stop()
+        super().close()
 
     def deliver(self, msg, recipient):
         p = subprocess.run([BIN, "-c", self.conf, "deliver", "--recipient", recipient],
                            input=msg.as_bytes(), capture_output=True)
         return p.returncode
-
-    def sql(self, q, *a):
-        return self.db.execute(q, a).fetchall()
-
-    def one(self, q, *a):
-        rows = self.sql(q, *a)
-        return rows[0][0] if rows else None
 
     def new_mail(self):
         rows = self.sql("SELECT id, kind, rcpts, status, raw FROM outbox WHERE id > ? ORDER BY id",
@@ -113,9 +85,7 @@ class Site:
     def sunk(self):
         """Every message the relay got, as (recipients, decoded text of all its parts, raw)."""
         out = []
-        for name in sorted(os.listdir(self.sink_dir)):
-            with open(os.path.join(self.sink_dir, name), "rb") as f:
-                raw = f.read()
+        for raw in self.sink.dumps():
             m = email.message_from_bytes(raw, policy=email.policy.default)
             texts = [str(m.get("Subject", ""))]
             for p in m.walk():

@@ -20,7 +20,6 @@ import email.policy
 import os
 import re
 import shutil
-import socket
 import time
 import sqlite3
 import subprocess
@@ -31,7 +30,7 @@ from email.utils import formatdate, make_msgid
 BIN = os.environ["MAILDESK_BIN"]
 SRC = os.environ["MAILDESK_SRCDIR"]
 sys.path.insert(0, os.path.join(SRC, "tests"))
-from mdsite import free_port, person_address  # noqa: E402
+from mdsite import SmtpSink, free_port, person_address  # noqa: E402
 from tap import done, eq, result  # noqa: E402
 
 SUPPORT = "support@example.com"
@@ -83,36 +82,13 @@ def ours(addr):
     return False
 
 
-class Sink:
-    """Postfix's smtp-sink as the relay, dumping each transaction (its
-    RCPT TO as X-Rcpt-Args lines above the data) into a directory."""
-
-    def __init__(self, site_dir, port):
-        self.out = os.path.join(site_dir, "sink")
-        os.makedirs(self.out)
-        # smtp-sink drops its privileges to nobody, who must reach the directory
-        os.chmod(site_dir, 0o755)
-        os.chmod(self.out, 0o777)
-        user = ["-u", "nobody"] if os.getuid() == 0 else []
-        self.proc = subprocess.Popen(["/usr/sbin/smtp-sink", *user, "-d", os.path.join(self.out, "%M."),
-                                      f"127.0.0.1:{port}", "100"])
-        for _ in range(100):
-            with socket.socket() as c:
-                c.settimeout(0.2)
-                if c.connect_ex(("127.0.0.1", port)) == 0:
-                    return
-            time.sleep(0.05)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+class Sink(SmtpSink):
+    """The relay: what each transaction's RCPT TO and data were."""
 
     def got(self):
         """(envelope recipients, message bytes) of each transaction."""
         out = []
-        for name in sorted(os.listdir(self.out)):
-            with open(os.path.join(self.out, name), "rb") as f:
-                data = f.read()
+        for data in self.dumps():
             rcpts, body = [], []
             for line in data.split(b"\n"):
                 if line.startswith(b"X-Rcpt-Args: "):
